@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The tests run real servers: InfluxDB 1.x (Debian's influxdb), Mosquitto and its clients for
+# interoperability, openssl for TLS certificates. Installs whatever is missing when run as root with
+# apt-get; otherwise says what to install and fails.
+set -euo pipefail
+missing=()
+command -v influxd >/dev/null || missing+=(influxdb)
+command -v mosquitto >/dev/null || missing+=(mosquitto)
+command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
+command -v openssl >/dev/null || missing+=(openssl)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "test-deps: installing ${missing[*]} from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "test-deps: missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
