@@ -4,3 +4,7 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './city.ts';
 export * from './device-registry.ts';
+export * from './timeseries/index.ts';
+export * from './units.ts';
+export * from './kinds.ts';
+export * from './decoders/index.ts';

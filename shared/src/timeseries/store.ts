@@ -7,6 +7,8 @@ export interface HistoryQuery {
   deviceId: string;
   /** one metric, e.g. "pm25_ugm3"; all metrics when absent */
   metric?: string;
+  /** only points with this label (e.g. camera detections of "person"); all points of the device when absent */
+  label?: string;
   /** inclusive, epoch ms */
   fromMs: number;
   /** exclusive, epoch ms */
@@ -19,6 +21,8 @@ export interface HistoryPoint {
   /** epoch ms (bucket start when downsampled) */
   t: number;
   metrics: Record<string, number>;
+  /** the reading's label, on raw points only (two points may share t when their labels differ) */
+  label?: string;
 }
 
 export interface TimeSeriesStore {
