@@ -1,0 +1,34 @@
+// The broker process: read config -> open the device registry -> createBroker -> start.
+import { createLogger, DeviceRegistry, EnvReader, setLogLevel } from '@city/shared';
+import { createBroker } from './app.ts';
+import { readBrokerConfig } from './config.ts';
+
+async function main(): Promise<void> {
+  const env = new EnvReader();
+  const config = readBrokerConfig(env);
+  env.assertValid();
+  setLogLevel(config.logLevel);
+  const logger = createLogger('broker');
+  const registry = DeviceRegistry.open(config.dataDir);
+  const broker = await createBroker({ config, registry, logger });
+  await broker.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    try {
+      await broker.stop();
+    } finally {
+      registry.close();
+    }
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
