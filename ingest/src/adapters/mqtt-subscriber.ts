@@ -1,0 +1,168 @@
+// The MQTT side of ingest: a persistent session (clean: false, fixed client id) with QoS 1
+// subscriptions, TCP no-delay, reconnect with exponential back-off.
+//
+// Acknowledgement: MQTT.js sends a QoS 1 PUBACK when `handleMessage(packet, cb)` calls back, and reads
+// the next packet only after that. We override handleMessage so the PUBACK goes out only once the sink
+// has recorded the message (journal, dead-letter log). If the connection drops before the sink is done,
+// we call back with an error: no PUBACK is sent (MQTT.js would otherwise queue it and send it on the NEXT
+// connection, where that packet id may name another message), and the broker redelivers the message to
+// the persistent session.
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '@city/shared';
+import { backoffDelayMs } from '../core/backoff.ts';
+import { LogLimiter } from '../core/log-limiter.ts';
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+}
+
+/**
+ * Records one message. Resolve (or return) once it may be acknowledged; reject to withhold the
+ * acknowledgement. `connection` aborts when the connection the message came on is gone.
+ */
+export type MessageSink = (message: IncomingMessage, connection: AbortSignal) => void | Promise<void>;
+
+export interface MqttSubscriberOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  keepaliveS: number;
+  reconnectMaxMs: number;
+  subscriptions: readonly string[];
+  logger: Logger;
+  onMessage: MessageSink;
+}
+
+const RECONNECT_BASE_MS = 500;
+
+export class MqttSubscriber {
+  private client: MqttClient | undefined;
+  private connection = new AbortController();
+  private attempts = 0;
+  private lastError: string | undefined;
+  private readonly sinkErrors = new LogLimiter(60_000);
+
+  constructor(private readonly options: MqttSubscriberOptions) {}
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Connects; resolves once subscribed the first time (retrying meanwhile), rejects if stopped first. */
+  start(): Promise<void> {
+    const { url, clientId, username, password, keepaliveS, logger } = this.options;
+    const opts: IClientOptions = {
+      clientId,
+      username,
+      password,
+      clean: false,
+      keepalive: keepaliveS,
+      protocolVersion: 4,
+      reconnectPeriod: RECONNECT_BASE_MS,
+      // wrong credentials are retried too: the devices CLI may fix them while we run
+      reconnectOnConnackError: true,
+      connectTimeout: 10_000,
+      // subscriptions live in the broker's persistent session; we subscribe when it has none
+      resubscribe: false,
+    };
+    const client = mqtt.connect(url, opts);
+    this.client = client;
+    client.handleMessage = (packet, callback) => {
+      // a packet still queued from a connection that is gone: the broker will redeliver it
+      if (!client.connected) return callback(new Error('connection gone'));
+      const connection = this.connection.signal;
+      const ack = (err?: Error) => {
+        if (err && !connection.aborted && this.sinkErrors.check(err.message, Date.now()).log) {
+          // never silent: the message stays unacknowledged and the broker redelivers it after a reconnect
+          logger.error('message could not be recorded: not acknowledged', { topic: packet.topic, err });
+        }
+        if (err || connection.aborted || !client.connected) callback(err ?? new Error('connection gone before the message was recorded'));
+        else callback();
+      };
+      const message: IncomingMessage = { topic: packet.topic, payload: packet.payload as Buffer, qos: packet.qos };
+      let result: void | Promise<void>;
+      try {
+        result = this.options.onMessage(message, connection);
+      } catch (err) {
+        ack(err as Error);
+        return;
+      }
+      if (result instanceof Promise) result.then(() => ack(), (err: Error) => ack(err));
+      else ack();
+    };
+
+    return new Promise<void>((resolve, reject) => {
+      let first = true;
+      client.on('connect', (connack) => {
+        this.attempts = 0;
+        client.options.reconnectPeriod = RECONNECT_BASE_MS;
+        this.lastError = undefined;
+        // no Nagle delay on PUBACKs and dead letters
+        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+        logger.info('connected to the broker', { url: redactUrl(url), clientId, sessionPresent: connack.sessionPresent });
+        if (connack.sessionPresent && !first) return;
+        const subs = Object.fromEntries(this.options.subscriptions.map((t) => [t, { qos: 1 as const }]));
+        client.subscribe(subs, (err, granted) => {
+          if (err) {
+            logger.error('subscribe failed', { err });
+            return;
+          }
+          const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+          if (refused.length > 0) logger.error('broker refused subscriptions (check the ingest account role)', { refused });
+          if (first) {
+            first = false;
+            resolve();
+          }
+        });
+      });
+      client.on('close', () => {
+        // messages in progress from this connection must not be acknowledged on the next one
+        this.connection.abort(new Error('connection closed'));
+        this.connection = new AbortController();
+      });
+      client.on('reconnect', () => {
+        this.attempts += 1;
+        client.options.reconnectPeriod = backoffDelayMs(this.attempts, RECONNECT_BASE_MS, this.options.reconnectMaxMs);
+      });
+      client.on('offline', () => logger.warn('broker connection lost: reconnecting with back-off', { url: redactUrl(url) }));
+      client.on('error', (err) => {
+        // one line per distinct error, not one per retry
+        if (err.message !== this.lastError) logger.error('MQTT error', { err, url: redactUrl(url) });
+        this.lastError = err.message;
+      });
+      client.on('end', () => {
+        if (first) reject(new Error('stopped before connecting to the broker'));
+      });
+    });
+  }
+
+  /** Publishes at QoS 0 when connected; dropped otherwise (callers keep their own record). */
+  publishQos0(topic: string, payload: string | Buffer): boolean {
+    const client = this.client;
+    if (!client?.connected) return false;
+    client.publish(topic, payload, { qos: 0 });
+    return true;
+  }
+
+  /** Disconnects. Messages not yet acknowledged stay queued in the broker's persistent session. */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    this.connection.abort(new Error('stopping'));
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
