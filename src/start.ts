@@ -1,0 +1,115 @@
+// `npm start`: the whole system in one process on its embedded default — broker, ingest, dashboard and
+// a demo fleet of simulated devices — storing under DATA_DIR (./data). Set INFLUX_URL and the same
+// process writes time series to InfluxDB instead.
+import { ConfigError, DeviceRegistry, EnvReader, createLogger, createStore, setLogLevel, LOG_LEVELS } from '@city/shared';
+import { createBroker } from '@city/broker/app';
+import { readBrokerConfig } from '@city/broker/config';
+import { createIngest } from '@city/ingest/app';
+import { readIngestConfig } from '@city/ingest/config';
+import { createDashboard } from '@city/dashboard-server/app';
+import { readDashboardConfig } from '@city/dashboard-server/config';
+import { readDemoConfig, startDemoFleet } from './demo-fleet.ts';
+import { ensureServiceAccount } from './service-accounts.ts';
+
+const logger = createLogger('city');
+const env = new EnvReader();
+setLogLevel(env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'));
+const dataDir = env.str('DATA_DIR', './data');
+const brokerConfig = readBrokerConfig(env);
+const ingestConfig = readIngestConfig(env);
+const dashboardConfig = readDashboardConfig(env);
+const demoConfig = readDemoConfig(env);
+try {
+  env.assertValid();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const registry = DeviceRegistry.open(dataDir);
+const stack: { name: string; stop: () => Promise<void> | void }[] = [{ name: 'registry', stop: () => registry.close() }];
+
+async function stopAll() {
+  for (const part of stack.reverse()) {
+    try {
+      await part.stop();
+    } catch (err) {
+      logger.error(`stopping ${part.name} failed`, { err });
+    }
+  }
+}
+
+try {
+  const broker = await createBroker({ config: brokerConfig, registry, logger: logger.child('broker') });
+  await broker.start();
+  stack.push({ name: 'broker', stop: () => broker.stop() });
+  const mqttUrl = `mqtt://127.0.0.1:${broker.ports.tcp}`;
+
+  // In one process the service accounts get a fresh secret at every start: nothing to configure.
+  const ingestAccount = await ensureServiceAccount(registry, ingestConfig.mqtt.username);
+  const store = createStore(ingestConfig.store, logger.child('store'));
+  await store.start();
+  stack.push({ name: 'store', stop: () => store.stop() });
+  const ingest = createIngest({
+    config: { ...ingestConfig, mqtt: { ...ingestConfig.mqtt, url: mqttUrl, password: ingestAccount.secret } },
+    registry,
+    store,
+    logger: logger.child('ingest'),
+  });
+  await ingest.start();
+  stack.push({ name: 'ingest', stop: () => ingest.stop() });
+
+  const dashboard = createDashboard({
+    config: dashboardConfig,
+    registry,
+    logger: logger.child('dashboard'),
+    metricsSources: [() => broker.metricsText(), () => ingest.metricsText()],
+    describe: () => ({
+      'MQTT (TCP)': `mqtt://localhost:${broker.ports.tcp}`,
+      ...(broker.ports.ws ? { 'MQTT (WebSocket)': `ws://localhost:${broker.ports.ws}` } : {}),
+      'time-series store': store.name,
+      'data directory': dataDir,
+    }),
+  });
+  await dashboard.start();
+  stack.push({ name: 'dashboard', stop: () => dashboard.stop() });
+
+  if (demoConfig.enabled) {
+    const fleet = await startDemoFleet({ config: demoConfig, registry, mqttUrl, logger: logger.child('demo') });
+    stack.push({ name: 'demo fleet', stop: () => fleet.stop() });
+  }
+
+  const lines = [
+    '',
+    '  City operations control centre is running',
+    `  dashboard          http://localhost:${dashboard.port}/`,
+    `  MQTT (TCP)         mqtt://localhost:${broker.ports.tcp}`,
+    broker.ports.ws ? `  MQTT (WebSocket)   ws://localhost:${broker.ports.ws}` : '',
+    broker.ports.tls ? `  MQTT (TLS)         mqtts://localhost:${broker.ports.tls}` : '',
+    `  health / metrics   http://localhost:${dashboard.port}/healthz  http://localhost:${dashboard.port}/metrics`,
+    `  time series        ${store.name}${store.name === 'sqlite' ? ` in ${dataDir}/timeseries.sqlite` : ''}`,
+    `  demo fleet         ${demoConfig.enabled ? `${demoConfig.sensors} sensors, ${demoConfig.cameras} cameras, ${demoConfig.ttsDevices} LoRaWAN devices` : 'off (DEMO_FLEET=false)'}`,
+    '  add a device       npm run devices -- add <id> --kind <kind> --lat <lat> --lon <lon>',
+    '  stop               Ctrl-C',
+    '',
+  ];
+  process.stdout.write(lines.filter((l) => l !== '').join('\n') + '\n\n');
+} catch (err) {
+  logger.error('start-up failed', { err });
+  await stopAll();
+  process.exit(1);
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: stopping`);
+    await stopAll();
+    process.exit(0);
+  });
+}
