@@ -23,6 +23,8 @@ export interface BrokerConfig {
   tls?: TlsConfig;
   allowAnonymous: boolean;
   limits: BrokerLimits;
+  /** standalone runner's /metrics and /healthz; 0 = any free port */
+  httpPort: number;
 }
 
 export interface BrokerLimits {
@@ -87,6 +89,7 @@ export function readBrokerConfig(env: EnvReader): BrokerConfig {
     wsPort: wsEnabled ? wsPort : undefined,
     tls,
     allowAnonymous: env.bool('MQTT_ALLOW_ANONYMOUS', false),
+    httpPort: env.port('BROKER_HTTP_PORT', 9101),
     limits: {
       maxPayloadBytes: env.int('MQTT_MAX_PAYLOAD_BYTES', 1_048_576, { min: 1, max: MQTT_MAX_REMAINING_LENGTH }),
       maxConnections: env.int('MQTT_MAX_CONNECTIONS', 10_000, { min: 1 }),

@@ -1,5 +1,5 @@
 // The broker process: read config -> open the device registry -> createBroker -> start.
-import { createLogger, DeviceRegistry, EnvReader, setLogLevel } from '@city/shared';
+import { createLogger, DeviceRegistry, EnvReader, HttpServer, setLogLevel } from '@city/shared';
 import { createBroker } from './app.ts';
 import { readBrokerConfig } from './config.ts';
 
@@ -12,6 +12,9 @@ async function main(): Promise<void> {
   const registry = DeviceRegistry.open(config.dataDir);
   const broker = await createBroker({ config, registry, logger });
   await broker.start();
+  const http = new HttpServer({ metricsText: () => broker.metricsText(), health: () => ({ ok: true, ports: broker.ports }) });
+  const httpPort = await http.start(config.httpPort, config.host);
+  logger.info('metrics and health', { url: `http://localhost:${httpPort}/metrics` });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info('stopping', { signal });
     try {
+      await http.stop();
       await broker.stop();
     } finally {
       registry.close();

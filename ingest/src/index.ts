@@ -4,7 +4,7 @@ import { ConfigError, DeviceRegistry, EnvReader, LOG_LEVELS, createLogger, setLo
 import { StoreError, createStore } from '@city/shared/timeseries/index';
 import { createIngest } from './app.ts';
 import { readIngestConfig } from './config.ts';
-import { HttpServer } from './adapters/http-server.ts';
+import { HttpServer } from '@city/shared';
 import { backoffDelayMs } from './core/backoff.ts';
 
 const logger = createLogger('ingest');

@@ -8,3 +8,4 @@ export * from './timeseries/index.ts';
 export * from './units.ts';
 export * from './kinds.ts';
 export * from './decoders/index.ts';
+export * from './http-endpoints.ts';

@@ -1,4 +1,4 @@
-// The standalone runner's HTTP endpoints: GET /metrics (Prometheus text) and GET /healthz.
+// HTTP endpoints of a standalone service (broker, ingest): GET /metrics (Prometheus text) and GET /healthz.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
