@@ -1,7 +1,7 @@
 // `npm start`: the whole system in one process on its embedded default — broker, ingest, dashboard and
 // a demo fleet of simulated devices — storing under DATA_DIR (./data). Set INFLUX_URL and the same
 // process writes time series to InfluxDB instead.
-import { ConfigError, DeviceRegistry, EnvReader, createLogger, createStore, setLogLevel, LOG_LEVELS } from '@city/shared';
+import { assertValidOrExit, DeviceRegistry, EnvReader, createLogger, createStore, setLogLevel, LOG_LEVELS } from '@city/shared';
 import { createBroker } from '@city/broker/app';
 import { readBrokerConfig } from '@city/broker/config';
 import { createIngest } from '@city/ingest/app';
@@ -19,15 +19,7 @@ const brokerConfig = readBrokerConfig(env);
 const ingestConfig = readIngestConfig(env);
 const dashboardConfig = readDashboardConfig(env);
 const demoConfig = readDemoConfig(env);
-try {
-  env.assertValid();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+assertValidOrExit(env);
 
 const registry = DeviceRegistry.open(dataDir);
 const stack: { name: string; stop: () => Promise<void> | void }[] = [{ name: 'registry', stop: () => registry.close() }];

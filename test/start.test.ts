@@ -71,3 +71,15 @@ it('runs broker, ingest, dashboard and the demo fleet, and stores what a new dev
   const points = await store.query({ kind: 'air_quality', deviceId: 'aq-e2e-1', fromMs: observedAt - 1, toMs: observedAt + 1 });
   expect(points).toEqual([expect.objectContaining({ t: observedAt, metrics: { pm25_ugm3: 42.5 } })]);
 });
+
+it('refuses to start with one list of every configuration problem', async () => {
+  const env = { ...process.env, DATA_DIR: tmpDir(), MQTT_PORT: 'abc', INFLUX_URL: 'not a url', INGEST_BATCH_MAX_READINGS: '-5', HTTP_PORT: '70000' };
+  const result = await run(process.execPath, ['--import', 'tsx', 'src/start.ts'], { env }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+  expect(result.code).toBe(2);
+  for (const variable of ['MQTT_PORT', 'INFLUX_URL', 'INGEST_BATCH_MAX_READINGS', 'HTTP_PORT']) {
+    expect(result.stderr).toMatch(new RegExp(`- ${variable}: expected`));
+  }
+});

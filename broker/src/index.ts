@@ -1,12 +1,12 @@
 // The broker process: read config -> open the device registry -> createBroker -> start.
-import { createLogger, DeviceRegistry, EnvReader, HttpServer, setLogLevel } from '@city/shared';
+import { assertValidOrExit, createLogger, DeviceRegistry, EnvReader, HttpServer, setLogLevel } from '@city/shared';
 import { createBroker } from './app.ts';
 import { readBrokerConfig } from './config.ts';
 
 async function main(): Promise<void> {
   const env = new EnvReader();
   const config = readBrokerConfig(env);
-  env.assertValid();
+  assertValidOrExit(env);
   setLogLevel(config.logLevel);
   const logger = createLogger('broker');
   const registry = DeviceRegistry.open(config.dataDir);

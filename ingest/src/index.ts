@@ -1,25 +1,16 @@
 // Standalone ingest worker: config -> registry -> store -> ingest -> start, plus /metrics and /healthz
 // on INGEST_HTTP_PORT. SIGINT/SIGTERM stop it (draining the journal for up to INGEST_STOP_DRAIN_MS).
-import { ConfigError, DeviceRegistry, EnvReader, LOG_LEVELS, createLogger, setLogLevel } from '@city/shared';
+import { assertValidOrExit, DeviceRegistry, HttpServer, EnvReader, LOG_LEVELS, createLogger, setLogLevel } from '@city/shared';
 import { StoreError, createStore } from '@city/shared/timeseries/index';
 import { createIngest } from './app.ts';
 import { readIngestConfig } from './config.ts';
-import { HttpServer } from '@city/shared';
 import { backoffDelayMs } from './core/backoff.ts';
 
 const logger = createLogger('ingest');
 const env = new EnvReader();
 setLogLevel(env.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'));
 const config = readIngestConfig(env);
-try {
-  env.assertValid();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+assertValidOrExit(env);
 
 const registry = DeviceRegistry.open(config.dataDir);
 const store = createStore(config.store, logger.child('store'));

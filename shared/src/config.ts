@@ -97,3 +97,14 @@ export class EnvReader {
     if (this.problems.length > 0) throw new ConfigError([...this.problems]);
   }
 }
+
+/** For a process entry point: prints every configuration problem and exits with code 2. */
+export function assertValidOrExit(env: EnvReader): void {
+  try {
+    env.assertValid();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+}

@@ -1,5 +1,5 @@
 // Standalone dashboard server: config -> registry -> dashboard -> start; SIGINT/SIGTERM -> stop.
-import { ConfigError, DeviceRegistry, EnvReader, createLogger } from '@city/shared';
+import { assertValidOrExit, DeviceRegistry, EnvReader, createLogger } from '@city/shared';
 import { createDashboard } from './app.ts';
 import { readDashboardConfig } from './config.ts';
 
@@ -7,15 +7,7 @@ const logger = createLogger('dashboard');
 const env = new EnvReader();
 const config = readDashboardConfig(env);
 const dataDir = env.str('DATA_DIR', './data');
-try {
-  env.assertValid();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+assertValidOrExit(env);
 const registry = DeviceRegistry.open(dataDir);
 const dashboard = createDashboard({ config, registry, logger });
 await dashboard.start();
