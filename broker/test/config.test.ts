@@ -28,6 +28,7 @@ describe('readBrokerConfig', () => {
       wsPort: 9001,
       tls: undefined,
       allowAnonymous: false,
+      httpPort: 9101,
       limits: {
         maxPayloadBytes: 1_048_576,
         maxConnections: 10_000,
