@@ -68,7 +68,7 @@ describe.each<StoreKind>(['sqlite', 'influxdb'])('crash safety with %s', (kind) 
 });
 
 describe('InfluxDB outage', () => {
-  it('keeps every accepted reading while influxd is down for 15 s, logging the outage and the recovery once each', async () => {
+  it('keeps every accepted reading while influxd is down for 30 s, logging the outage and the recovery once each', async () => {
     const influxd = track(await startInfluxd(), (i) => i.destroy());
     const tb = await startTestBroker();
     const { ingest, store, logs } = await startIngest(tb, { ...storeEnv('influxdb', influxd), INGEST_RETRY_MAX_MS: '1000' });
@@ -89,7 +89,7 @@ describe('InfluxDB outage', () => {
 
     await waitFor('some written before the outage', () => ingest.stats().readingsWritten > 200, 10_000);
     await influxd.stop();
-    await sleep(15_000);
+    await sleep(30_000);
     const during = ingest.stats();
     expect(during.storeHealthy).toBe(false);
     expect(during.journalPendingRecords).toBeGreaterThan(1000);
@@ -109,7 +109,7 @@ describe('InfluxDB outage', () => {
     expect(logged(logs, 'store writes failing', 'warn')).toHaveLength(1);
     const recovered = logged(logs, 'store writes recovered', 'info');
     expect(recovered).toHaveLength(1);
-    expect(recovered[0]!.fields?.outageMs).toBeGreaterThan(14_000);
+    expect(recovered[0]!.fields?.outageMs).toBeGreaterThan(29_000);
     expect(recovered[0]!.fields?.drainedReadings).toBeGreaterThan(1000);
     const failing = logged(logs, 'store writes failing')[0]!;
     expect(failing.fields?.error).toBeTruthy();
