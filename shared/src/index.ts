@@ -9,3 +9,4 @@ export * from './units.ts';
 export * from './kinds.ts';
 export * from './decoders/index.ts';
 export * from './http-endpoints.ts';
+export * from './live-events.ts';
