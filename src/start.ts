@@ -40,7 +40,7 @@ try {
   stack.push({ name: 'broker', stop: () => broker.stop() });
   const mqttUrl = `mqtt://127.0.0.1:${broker.ports.tcp}`;
 
-  // In one process the service accounts get a fresh secret at every start: nothing to configure.
+  // In one process the service accounts (ingest, dashboard) get a fresh secret at every start: nothing to configure.
   const ingestAccount = await ensureServiceAccount(registry, ingestConfig.mqtt.username);
   const store = createStore(ingestConfig.store, logger.child('store'));
   await store.start();
@@ -54,9 +54,11 @@ try {
   await ingest.start();
   stack.push({ name: 'ingest', stop: () => ingest.stop() });
 
+  const dashboardAccount = await ensureServiceAccount(registry, dashboardConfig.mqtt.username);
   const dashboard = createDashboard({
-    config: dashboardConfig,
+    config: { ...dashboardConfig, mqtt: { url: mqttUrl, username: dashboardAccount.id, password: dashboardAccount.secret } },
     registry,
+    store,
     logger: logger.child('dashboard'),
     metricsSources: [() => broker.metricsText(), () => ingest.metricsText()],
     describe: () => ({

@@ -36,3 +36,43 @@ export interface ClientToServerEvents {
 }
 
 export type { Device };
+
+// ---- the dashboard server's HTTP API (REST), next to the live events it complements ----
+
+/** GET /api/devices/:id/history?range=… */
+export const HISTORY_RANGES = ['1h', '1d', '7d'] as const;
+export type HistoryRange = (typeof HISTORY_RANGES)[number];
+
+/** Per range: the span and the bucket size (mean per bucket), about 360 points each. */
+export const HISTORY_RANGE_SPECS: Readonly<Record<HistoryRange, { spanMs: number; stepMs: number }>> = {
+  '1h': { spanMs: 3_600_000, stepMs: 10_000 },
+  '1d': { spanMs: 86_400_000, stepMs: 240_000 },
+  '7d': { spanMs: 7 * 86_400_000, stepMs: 1_800_000 },
+};
+
+export interface DeviceHistory {
+  deviceId: string;
+  kind: SensorKind;
+  /** inclusive, epoch ms */
+  fromMs: number;
+  /** exclusive, epoch ms */
+  toMs: number;
+  stepMs: number;
+  /** t = bucket start (epoch ms), metrics = mean per bucket */
+  points: { t: number; metrics: Record<string, number> }[];
+}
+
+/** GET /api/config */
+export interface MapConfig {
+  mapStyleUrl: string;
+  center: Position;
+  /** [west, south, east, north] */
+  bounds: [number, number, number, number];
+  minZoom: number;
+  maxZoom: number;
+}
+
+/** Every /api error: 4xx/5xx with this body. */
+export interface ApiError {
+  error: string;
+}
