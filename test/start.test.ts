@@ -51,7 +51,7 @@ it('runs broker, ingest, dashboard and the demo fleet, and stores what a new dev
     const text = await (await fetch(`${base}/metrics`)).text();
     return metric(text, 'city_ingest_readings_written_total') >= 12 ? true : undefined;
   });
-  const page = await (await fetch(`${base}/`)).text();
+  const page = await (await fetch(`${base}/status`)).text();
   expect(page).toContain('City operations control centre');
 
   // A device added by the CLI while the system runs, publishing through Mosquitto's client.
