@@ -9,8 +9,10 @@ COPY broker/package.json broker/
 COPY ingest/package.json ingest/
 COPY dashboard/server/package.json dashboard/server/
 COPY simulators/package.json simulators/
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY . .
+# the web app is built into dashboard/web/dist, then build-only packages are dropped
+RUN npm run build:web && npm prune --omit=dev
 ENV NODE_ENV=production DATA_DIR=/data
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data

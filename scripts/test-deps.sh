@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The tests run real servers: InfluxDB 1.x (Debian's influxdb), Mosquitto and its clients for
-# interoperability, openssl for TLS certificates. Installs whatever is missing when run as root with
+# interoperability, openssl for TLS certificates, Chromium for the web app end to end. Installs whatever is missing when run as root with
 # apt-get; otherwise says what to install and fails.
 set -euo pipefail
 missing=()
@@ -8,6 +8,7 @@ command -v influxd >/dev/null || missing+=(influxdb)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v chromium >/dev/null || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -1,0 +1,58 @@
+// The wall header: title, live counts, connection, clock.
+import type { StateCounts } from '../core/device-store.ts';
+import type { ConnectionState } from '../adapters/live.ts';
+import { useNow } from './use-now.ts';
+
+export interface HeaderProps {
+  counts: StateCounts;
+  connection: ConnectionState;
+  cityName: string;
+}
+
+export function Header({ counts, connection, cityName }: HeaderProps) {
+  const now = useNow(1000);
+  const time = new Date(now).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const date = new Date(now).toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
+  return (
+    <header className="top">
+      <div className="brand">
+        <div className="brand-mark" aria-hidden>
+          ◉
+        </div>
+        <div>
+          <h1>City operations control centre</h1>
+          <div className="subtitle">{cityName}</div>
+        </div>
+      </div>
+      <div className="counts" data-testid="counts">
+        <Count label="Online" value={counts.online} tone="ok" testId="count-online" />
+        <Count label="Offline" value={counts.offline} tone="offline" testId="count-offline" />
+        <Count label="Alarms" value={counts.alarm} tone={counts.alarm > 0 ? 'alarm' : 'quiet'} testId="count-alarm" />
+        <Count label="Warnings" value={counts.warning} tone={counts.warning > 0 ? 'warning' : 'quiet'} testId="count-warning" />
+        <Count label="Incidents" value="—" tone="quiet" />
+        <Count label="Reports" value="—" tone="quiet" />
+      </div>
+      <div className="right">
+        <div className={`conn conn-${connection}`} data-testid="connection" role="status">
+          <span className="dot" />
+          {connection === 'connected' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        </div>
+        <div className="clock">
+          <div className="time">{time}</div>
+          <div className="date">{date}</div>
+        </div>
+      </div>
+    </header>
+  );
+}
+
+function Count({ label, value, tone, testId }: { label: string; value: number | string; tone: string; testId?: string }) {
+  return (
+    <div className={`count tone-${tone}`}>
+      <div className="count-value" data-testid={testId}>
+        {value}
+      </div>
+      <div className="count-label">{label}</div>
+    </div>
+  );
+}
