@@ -1,0 +1,563 @@
+// npm run bench:map [-- --seconds 10 --sizes 10000,50000,100000 --devices 2000]
+// The control-room live map in headless Chromium (playwright-core, /usr/bin/chromium), two parts:
+//   1. rendering: the BUILT web app (vite build into dashboard/web/dist when missing) served by
+//      `node --import tsx src/start.ts` with DEMO_FLEET=false; N synthetic points are put straight into the
+//      map's clustered `devices` GeoJSON source (window.__map), time to the first `idle` after setData, then
+//      ~10 s of 1 Hz setData updates touching a tenth of the points while the camera eases (pan + zoom)
+//      in a loop: frames counted with requestAnimationFrame and with the map's own `render` events.
+//   2. live path latency: 2,000 registered air-quality devices, a gateway account publishing with MQTT.js
+//      (QoS 0, TCP no-delay) at 1k and 5k readings/s, each reading carrying its publish time
+//      (metric bench_sent_ms); a socket.io client in the page (the client's own browser bundle, injected)
+//      stamps each `deltas` device with performance.timeOrigin + performance.now(): publish -> browser
+//      latency (same machine clock), with DASHBOARD_PUSH_INTERVAL_MS 250 (default) and 20.
+// A benchmark report, not an assertion: it exits 0 whether or not the targets are met, 1 only when
+// something broke. Progress on stderr, the table on stdout.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt, { type MqttClient } from 'mqtt';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { GeoJSONSource, Map as MaplibreMap } from 'maplibre-gl';
+import { DeviceRegistry, setLogLevel } from '@city/shared';
+
+declare global {
+  interface Window {
+    /** the app's map (dashboard/web/src/features/map-view.tsx) */
+    __map?: MaplibreMap;
+  }
+}
+
+setLogLevel('warn');
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? String(args[i + 1]) : fallback;
+};
+if (args.includes('--help')) {
+  console.log('npm run bench:map [-- --seconds S (10) --sizes N,N,.. (0,10000,50000,100000; 0 = basemap only) --devices D (2000) --rates R,R (1000,5000) --intervals MS,MS (250,20)]');
+  process.exit(0);
+}
+const ints = (name: string, fallback: string, min = 1) => {
+  const values = option(name, fallback).split(',').map(Number);
+  if (values.some((v) => !Number.isInteger(v) || v < min)) throw new Error(`--${name}: expected integers >= ${min}`);
+  return values;
+};
+const SECONDS = ints('seconds', '10')[0]!;
+const SIZES = ints('sizes', '0,10000,50000,100000', 0); // 0: the basemap alone, the baseline
+const DEVICES = ints('devices', '2000')[0]!;
+const RATES = ints('rates', '1000,5000');
+const INTERVALS = ints('intervals', '250,20');
+const WARMUP_S = 2;
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const VIEWPORT = { width: 1600, height: 900 };
+// central Chicago, inside the shipped tiles: where the bench devices of part 2 stand
+const AREA = { west: -87.69, south: 41.85, east: -87.6, north: 41.92 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let lastProgress = 0;
+function progress(text: string, force = false) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+  else if (text && (force || Date.now() - lastProgress > 2000)) {
+    lastProgress = Date.now();
+    process.stderr.write(`${text}\n`);
+  }
+}
+
+// ---- cleanup: every child process, browser, MQTT client and temp dir, on exit and on Ctrl-C ----
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+const browsers: Browser[] = [];
+const clients: MqttClient[] = [];
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const c of clients) c.end(true);
+    await Promise.all(browsers.map((b) => b.close().catch(() => {})));
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\n${signal}: cleaning up\n`);
+    void cleanup().then(() => process.exit(130));
+  });
+}
+process.once('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+interface System {
+  child: ChildProcess;
+  base: string;
+  mqttUrl: string;
+  dataDir: string;
+  stop: () => Promise<void>;
+}
+
+/** `node --import tsx src/start.ts` on its own data dir and free ports; the ports from its banner. */
+async function startSystem(dataDir: string, env: Record<string, string>): Promise<System> {
+  if (cleaning) throw new Error('stopping: no new child');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env, DATA_DIR: dataDir, MQTT_PORT: '0', MQTT_WS_PORT: '0', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1',
+      DEMO_FLEET: 'false', LOG_LEVEL: 'warn', ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  let stopping = false;
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => {
+    output += d;
+    process.stderr.write(d);
+  });
+  child.once('exit', (code, signal) => {
+    if (!cleaning && !stopping) {
+      console.error(`\nsrc/start.ts exited unexpectedly (${signal ?? code})\n${output}`);
+      void cleanup().then(() => process.exit(1));
+    }
+  });
+  const [, httpPort, mqttPort] = await until(
+    'the start-up banner',
+    async () => output.match(/dashboard\s+http:\/\/localhost:(\d+)\/[\s\S]*MQTT \(TCP\)\s+mqtt:\/\/localhost:(\d+)/) ?? undefined,
+    60_000,
+  );
+  return {
+    child, dataDir,
+    base: `http://127.0.0.1:${httpPort}`,
+    mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    stop: async () => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+async function openApp(browser: Browser, base: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  page.on('pageerror', (err) => progress(`page error: ${err.message}`, true));
+  // tsx (esbuild keepNames) wraps named functions in the page.evaluate callbacks with __name()
+  await page.addInitScript('globalThis.__name = (f) => f;');
+  await page.goto(base);
+  await page.waitForFunction(() => window.__map !== undefined && window.__map.getSource('devices') !== undefined, undefined, { timeout: 60_000 });
+  await page.getByTestId('connection').filter({ hasText: 'Live' }).waitFor({ timeout: 60_000 });
+  return page;
+}
+
+/** Waits for the map's next `idle` (or `ms`), returns ms waited or -1 on timeout. */
+const waitIdle = (page: Page, ms = 60_000) =>
+  page.evaluate(
+    (ms) =>
+      new Promise<number>((resolve) => {
+        const map = window.__map!;
+        const t0 = performance.now();
+        if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) return resolve(0);
+        map.once('idle', () => resolve(performance.now() - t0));
+        map.triggerRepaint();
+        setTimeout(() => resolve(-1), ms);
+      }),
+    ms,
+  );
+
+// ---------------------------------------------------------------- part 1: rendering
+interface RenderRow {
+  n: number;
+  firstIdleMs: number;
+  rafFps: number;
+  mapFps: number;
+  updates: number;
+  updateSetDataMs: number;
+  idleAfterUpdateMs: number;
+  longestFrameMs: number;
+  zoomRange: string;
+}
+
+async function renderPart(browser: Browser): Promise<{ rows: RenderRow[]; webgl: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-map-render-'));
+  dirs.push(dataDir);
+  progress('part 1: starting the system (DEMO_FLEET=false)', true);
+  const system = await startSystem(dataDir, {});
+  const page = await openApp(browser, system.base);
+  await waitIdle(page);
+  const webgl = await page.evaluate(() => {
+    const gl = window.__map!.getCanvas().getContext('webgl2') ?? window.__map!.getCanvas().getContext('webgl');
+    const ext = gl?.getExtension('WEBGL_debug_renderer_info');
+    return ext && gl ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl?.getParameter(gl.RENDERER) ?? 'unknown');
+  });
+  const rows: RenderRow[] = [];
+  for (const n of SIZES) {
+    progress(`part 1: N=${n}: setData and first idle`, true);
+    // same start view for every N; the synthetic points, built before timing
+    await page.evaluate(() => {
+      const map = window.__map!;
+      map.jumpTo({ center: [-87.648, 41.884], zoom: 13.2 });
+    });
+    await waitIdle(page);
+    const firstIdleMs = await page.evaluate((n) => {
+      const map = window.__map!;
+      const b = map.getMaxBounds()!;
+      const [w, s, e, nn] = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+      let seed = 42;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+      const states = ['ok', 'warning', 'alarm', 'offline'] as const;
+      const pickState = () => {
+        const r = rnd();
+        return r < 0.7 ? 0 : r < 0.85 ? 1 : r < 0.92 ? 2 : 3;
+      };
+      const severity = [0, 2, 3, 1]; // ok, warning, alarm, offline
+      const features = Array.from({ length: n }, (_, i) => {
+        const st = pickState();
+        const camera = i % 50 === 0;
+        return {
+          type: 'Feature' as const,
+          geometry: { type: 'Point' as const, coordinates: [w + rnd() * (e - w), s + rnd() * (nn - s)] },
+          properties: { id: `syn-${i}`, kind: camera ? 'camera' : 'air_quality', state: states[st]!, camera, severity: severity[st]!, value: Math.round(rnd() * 100) },
+        };
+      });
+      const fc = { type: 'FeatureCollection' as const, features };
+      (window as unknown as { __benchFc: typeof fc }).__benchFc = fc;
+      return new Promise<number>((resolve) => {
+        const t0 = performance.now();
+        map.getSource<GeoJSONSource>('devices')!.setData(fc);
+        map.once('idle', () => resolve(performance.now() - t0));
+        setTimeout(() => resolve(-1), 120_000);
+      });
+    }, n);
+    progress(`part 1: N=${n}: first idle after ${firstIdleMs.toFixed(0)} ms; ${SECONDS} s of 1 Hz updates while the camera eases`, true);
+    const r = await page.evaluate(
+      ({ seconds }) =>
+        new Promise<Omit<RenderRow, 'n' | 'firstIdleMs'>>((resolve) => {
+          const map = window.__map!;
+          const source = map.getSource<GeoJSONSource>('devices')!;
+          const fc = (window as unknown as { __benchFc: { features: { properties: { state: string; severity: number; value: number } }[] } }).__benchFc;
+          const states = ['ok', 'warning', 'alarm', 'offline'];
+          const severity: Record<string, number> = { ok: 0, offline: 1, warning: 2, alarm: 3 };
+          const b = map.getMaxBounds()!;
+          const [w, s, e, n] = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+          let frames = 0;
+          let renders = 0;
+          let longest = 0;
+          let last = performance.now();
+          let running = true;
+          let minZoom = Infinity;
+          let maxZoom = -Infinity;
+          const onRender = () => renders++;
+          map.on('render', onRender);
+          const raf = (t: number) => {
+            if (!running) return;
+            frames++;
+            longest = Math.max(longest, t - last);
+            last = t;
+            requestAnimationFrame(raf);
+          };
+          // the camera: slow eases (3 s each) to a point in the middle half of the bounds, zoom 13..15 (clustered)
+          let step = 0;
+          const ease = () => {
+            if (!running) return;
+            step++;
+            const zoom = 13 + ((step * 7) % 5) * 0.5;
+            const cx = w + (e - w) * (0.25 + 0.5 * ((step * 0.37) % 1));
+            const cy = s + (n - s) * (0.25 + 0.5 * ((step * 0.61) % 1));
+            minZoom = Math.min(minZoom, zoom);
+            maxZoom = Math.max(maxZoom, zoom);
+            map.easeTo({ center: [cx, cy], zoom, duration: 3000, easing: (x: number) => x });
+            map.once('moveend', ease);
+          };
+          // 1 Hz: a tenth of the points change state and value, the whole collection goes to setData
+          let updates = 0;
+          let setDataMs = 0;
+          let offset = 0;
+          const tenth = Math.ceil(fc.features.length / 10);
+          const update = () => {
+            const t0 = performance.now();
+            for (let i = 0; i < tenth; i++) {
+              const p = fc.features[(offset + i * 10) % fc.features.length]!.properties;
+              p.state = states[(states.indexOf(p.state) + 1) % 4]!;
+              p.severity = severity[p.state]!;
+              p.value = (p.value + 7) % 100;
+            }
+            offset++;
+            source.setData(fc as unknown as Parameters<GeoJSONSource['setData']>[0]);
+            setDataMs += performance.now() - t0;
+            updates++;
+          };
+          const timer = setInterval(update, 1000);
+          requestAnimationFrame((t) => {
+            last = t;
+            requestAnimationFrame(raf);
+          });
+          ease();
+          const t0 = performance.now();
+          setTimeout(() => {
+            const elapsed = (performance.now() - t0) / 1000;
+            running = false;
+            clearInterval(timer);
+            map.off('render', onRender);
+            map.off('moveend', ease);
+            map.stop();
+            // how long the last update takes to settle once the camera stops
+            const t1 = performance.now();
+            map.once('idle', () =>
+              resolve({
+                rafFps: frames / elapsed,
+                mapFps: renders / elapsed,
+                updates,
+                updateSetDataMs: setDataMs / Math.max(1, updates),
+                idleAfterUpdateMs: performance.now() - t1,
+                longestFrameMs: longest,
+                zoomRange: `${minZoom}..${maxZoom}`,
+              }),
+            );
+            update();
+          }, seconds * 1000);
+        }),
+      { seconds: SECONDS },
+    );
+    rows.push({ n, firstIdleMs, ...r });
+    progress(`part 1: N=${n}: ${r.rafFps.toFixed(1)} fps (rAF), ${r.mapFps.toFixed(1)} map renders/s`, true);
+  }
+  await page.close();
+  await system.stop();
+  return { rows, webgl };
+}
+
+// ---------------------------------------------------------------- part 2: live path latency
+interface LatencyRow {
+  where: string;
+  intervalMs: number;
+  rate: number;
+  published: number;
+  seconds: number;
+  received: number;
+  deltas: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+const deviceId = (i: number) => `aq-bench-${String(i).padStart(5, '0')}`;
+
+function connectMqtt(url: string, username: string, password: string, clientId: string): Promise<MqttClient> {
+  return new Promise<MqttClient>((resolve, reject) => {
+    const c = mqtt.connect(url, { username, password, clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+    c.once('connect', () => {
+      (c.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      c.off('error', reject);
+      clients.push(c);
+      resolve(c);
+    });
+    c.once('error', reject);
+  });
+}
+
+/** QoS 0 at `rate` readings/s for `seconds`, round-robin over the devices, each stamped with Date.now(). */
+async function publishAt(client: MqttClient, rate: number, seconds: number, label: string): Promise<{ published: number; seconds: number }> {
+  const t0 = performance.now();
+  let sent = 0;
+  let device = 0;
+  const total = rate * seconds;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+    while (sent < due) {
+      const id = deviceId(device);
+      device = (device + 1) % DEVICES;
+      const now = Date.now();
+      const body = `{"observedAt":${now},"metrics":{"pm25_ugm3":${(sent % 90) + 5},"bench_sent_ms":${now}}}`;
+      client.publish(`city/sensors/${id}/up`, body, { qos: 0 });
+      sent++;
+    }
+    progress(`${label}: published ${sent}/${total}`);
+    await sleep(2);
+  }
+  return { published: sent, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Stamps every device of every `deltas` message with the page's clock, keyed by the publish time it carries. */
+function installListener(page: Page) {
+  return page.addScriptTag({ path: join(repoRoot, 'node_modules/socket.io-client/dist/socket.io.min.js') }).then(() =>
+    page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          type Snap = { id: string; metrics: Record<string, number> };
+          const w = window as unknown as {
+            io: (url: string) => { on: (ev: string, fn: (p: { devices: Snap[] }) => void) => void; once: (ev: string, fn: () => void) => void };
+            __bench: { since: number; lat: number[]; deltas: number };
+          };
+          w.__bench = { since: Infinity, lat: [], deltas: 0 };
+          const socket = w.io(location.origin);
+          socket.on('deltas', (p) => {
+            const at = performance.timeOrigin + performance.now();
+            const bench = w.__bench;
+            bench.deltas++;
+            for (const d of p.devices) {
+              const sent = d.metrics.bench_sent_ms;
+              if (sent !== undefined && sent >= bench.since) bench.lat.push(at - sent);
+            }
+          });
+          socket.once('snapshot', () => resolve());
+        }),
+    ),
+  );
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+async function latencyPart(browser: Browser, intervalMs: number): Promise<LatencyRow[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-map-live-'));
+  dirs.push(dataDir);
+  // the gateway account and the devices, before the system opens the same registry file
+  const registry = DeviceRegistry.open(dataDir);
+  const { secret } = await registry.add({ id: 'bench-gw', kind: 'generic', role: 'gateway', topicPrefixes: ['city/sensors/'] });
+  const side = Math.ceil(Math.sqrt(DEVICES));
+  for (let i = 0; i < DEVICES; i++) {
+    const lon = AREA.west + ((i % side) + 0.5) * ((AREA.east - AREA.west) / side);
+    const lat = AREA.south + (Math.floor(i / side) + 0.5) * ((AREA.north - AREA.south) / side);
+    registry.registerSeen(deviceId(i), 'air_quality', { lat, lon });
+  }
+  registry.close();
+  progress(`part 2: starting the system (DEMO_FLEET=false, DASHBOARD_PUSH_INTERVAL_MS=${intervalMs}, ${DEVICES} devices)`, true);
+  const system = await startSystem(dataDir, { DASHBOARD_PUSH_INTERVAL_MS: String(intervalMs) });
+  const page = await openApp(browser, system.base);
+  // a second socket.io client in the app's page, and one in a bare page of the same origin (no map
+  // competing for its main thread): the client library's own browser bundle
+  const bare = await browser.newPage();
+  await bare.addInitScript('globalThis.__name = (f) => f;');
+  // an empty document on the dashboard's origin, served by the browser itself (/status reloads itself)
+  await bare.route(`${system.base}/bench-blank`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title>' }));
+  await bare.goto(`${system.base}/bench-blank`);
+  const pages = { app: page, bare };
+  for (const p of Object.values(pages)) await installListener(p);
+  const client = await connectMqtt(system.mqttUrl, 'bench-gw', secret, `bench-gw-${intervalMs}`);
+  const rows: LatencyRow[] = [];
+  for (const rate of RATES) {
+    const label = `part 2: interval ${intervalMs} ms, ${rate}/s`;
+    for (const p of Object.values(pages)) await p.evaluate(() => ((window as unknown as { __bench: { since: number } }).__bench.since = Infinity));
+    await publishAt(client, rate, WARMUP_S, `${label} warm-up`);
+    await sleep(500);
+    const since = Date.now();
+    for (const p of Object.values(pages)) {
+      await p.evaluate((since) => {
+        const b = (window as unknown as { __bench: { since: number; lat: number[]; deltas: number } }).__bench;
+        b.since = since;
+        b.lat = [];
+        b.deltas = 0;
+      }, since);
+    }
+    const { published, seconds } = await publishAt(client, rate, SECONDS, label);
+    await sleep(Math.max(1000, intervalMs * 4)); // the last flush
+    for (const [where, p] of Object.entries(pages)) {
+      const { lat, deltas } = await p.evaluate(() => {
+        const b = (window as unknown as { __bench: { since: number; lat: number[]; deltas: number } }).__bench;
+        b.since = Infinity;
+        return { lat: b.lat, deltas: b.deltas };
+      });
+      lat.sort((a, b) => a - b);
+      const row = { where, intervalMs, rate, published, seconds, received: lat.length, deltas, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.at(-1) ?? NaN };
+      rows.push(row);
+      progress(`${label}, ${where} page: ${row.received} readings seen in ${deltas} deltas, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`, true);
+    }
+  }
+  await client.endAsync();
+  await bare.close();
+  await page.close();
+  await system.stop();
+  return rows;
+}
+
+/** Share of all CPUs busy over `ms`, from /proc/stat. */
+async function machineBusy(ms = 1000): Promise<number> {
+  const sample = () => {
+    const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: t[3]! + t[4]!, total: t.reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  await sleep(ms);
+  const b = sample();
+  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+async function main() {
+  const startedAt = Date.now();
+  const busyBefore = await machineBusy();
+  if (busyBefore > 0.1) progress(`warning: CPUs ${(busyBefore * 100).toFixed(0)}% busy before starting: other work on this machine skews the figures`, true);
+  if (!existsSync(join(repoRoot, 'dashboard/web/dist/index.html'))) {
+    progress('building the web app (vite) into dashboard/web/dist', true);
+    const { build } = await import('vite');
+    await build({ configFile: join(repoRoot, 'dashboard/web/vite.config.ts'), logLevel: 'warn' });
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  browsers.push(browser);
+  const chromiumVersion = browser.version();
+
+  const { rows: renderRows, webgl } = await renderPart(browser);
+  const latencyRows: LatencyRow[] = [];
+  for (const interval of INTERVALS) latencyRows.push(...(await latencyPart(browser, interval)));
+  progress('');
+
+  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? cpus()[0]?.model;
+  const nproc = execFileSync('nproc').toString().trim();
+  console.log(
+    `\nmachine: nproc ${nproc}, ${model}, node ${process.version}, Chromium ${chromiumVersion} headless, WebGL: ${webgl}; ` +
+      `CPUs ${(busyBefore * 100).toFixed(0)}% busy in the second before the run; ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all`,
+  );
+  console.log(`\n1. rendering: ${VIEWPORT.width}x${VIEWPORT.height}, clustered source 'devices' (radius 36, max zoom 15), ${SECONDS} s of 1 Hz setData (a tenth changed) while easing\n`);
+  console.log('| N points | first idle after setData | fps (rAF) | map renders/s | longest frame | setData calls | setData (main thread) | idle after last update | zoom range |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of renderRows) {
+    console.log(
+      `| ${r.n.toLocaleString('en')} | ${r.firstIdleMs.toFixed(0)} ms | ${r.rafFps.toFixed(1)} | ${r.mapFps.toFixed(1)} | ${r.longestFrameMs.toFixed(0)} ms | ` +
+        `${r.updates} | ${r.updateSetDataMs.toFixed(1)} ms | ${r.idleAfterUpdateMs.toFixed(0)} ms | ${r.zoomRange} |`,
+    );
+  }
+  console.log(`\n2. live path: ${DEVICES} devices, MQTT.js QoS 0, 1 connection, TCP no-delay -> broker -> dashboard -> socket.io deltas -> page (publish -> receipt, same clock)\n`);
+  console.log('| DASHBOARD_PUSH_INTERVAL_MS | rate | page | published | readings seen in page | deltas msgs | p50 | p99 | max |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of latencyRows) {
+    console.log(
+      `| ${r.intervalMs} | ${(r.published / r.seconds / 1000).toFixed(2)}k/s | ${r.where === 'app' ? 'app (live map)' : 'bare (empty page)'} | ${r.published} | ${r.received} (${((r.received / r.published) * 100).toFixed(0)}%) | ${r.deltas} | ` +
+        `${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms |`,
+    );
+  }
+  const big = renderRows.find((r) => r.n === 100_000) ?? renderRows.at(-1)!;
+  console.log(`\ntarget: >= 30 fps at ${big.n.toLocaleString('en')} points with clustering: ${big.rafFps.toFixed(1)} fps ${big.rafFps >= 30 ? 'PASS' : 'MISS'}`);
+  for (const r of latencyRows.filter((r) => r.rate === 5000)) {
+    console.log(`target: p99 <= 50 ms at 5k readings/s (push interval ${r.intervalMs} ms, ${r.where} page): ${r.p99.toFixed(1)} ms ${r.p99 <= 50 ? 'PASS' : 'MISS'}`);
+  }
+}
+
+main().then(
+  async () => {
+    await cleanup();
+    process.exit(0);
+  },
+  async (err: unknown) => {
+    progress('');
+    console.error(err);
+    await cleanup();
+    process.exit(1);
+  },
+);
