@@ -16,7 +16,7 @@ import {
   storeEnv,
   type StoreKind,
 } from './support/stack.ts';
-import { sleep, waitFor } from './support/wait.ts';
+import { sleep, waitFor } from '../../test/support/wait.ts';
 
 describe.each<StoreKind>(['sqlite', 'influxdb'])('crash safety with %s', (kind) => {
   it('loses nothing and duplicates nothing when ingest is killed with SIGKILL mid-stream', async () => {

@@ -12,7 +12,7 @@ import {
   storeEnv,
   type StoreKind,
 } from './support/stack.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 let influxd: Influxd | undefined;
 beforeAll(async () => {

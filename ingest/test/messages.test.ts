@@ -8,7 +8,7 @@ import { DeadLetterLog } from '../src/adapters/dead-letter-log.ts';
 import type { DeadLetter } from '../src/core/dead-letter.ts';
 import { logged } from './support/logs.ts';
 import { connect, deviceClient, publishAll, reading, startIngest, startTestBroker } from './support/stack.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('not really an image, but a JPEG signature')]);
 

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { startInfluxd } from '../../test/support/influxd.ts';
 import { track } from '../../test/support/teardown.ts';
 import { deviceClient, startIngest, startTestBroker, storeEnv } from './support/stack.ts';
-import { waitFor } from './support/wait.ts';
+import { waitFor } from '../../test/support/wait.ts';
 
 it('dead-letters readings InfluxDB refuses (field type conflict) and writes the rest', async () => {
   const influxd = track(await startInfluxd(), (i) => i.destroy());

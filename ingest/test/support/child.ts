@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { track } from '../../../test/support/teardown.ts';
-import { waitFor } from './wait.ts';
+import { waitFor } from '../../../test/support/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

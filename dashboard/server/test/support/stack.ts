@@ -1,5 +1,7 @@
 // Test helpers: the project's broker (with auth) on port 0, a registry and a SQLite store in a temp dir,
 // and the dashboard on port 0 with its own service account. Everything is registered for teardown.
+import { sleep, waitFor } from '../../../../test/support/wait.ts';
+export { sleep, waitFor };
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -83,20 +85,3 @@ export function liveClient(base: string): LiveClient {
   return track(io(base, { autoConnect: false, transports: ['websocket'], reconnection: false }) as LiveClient, (s) => s.close());
 }
 
-/** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-  intervalMs = 20,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
