@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DeviceRegistry, setLogLevel } from '@city/shared';
 import { freePort, startInfluxd, type Influxd } from '../test/support/influxd.ts';
+import { machineBusy, progress, sleep } from './support.ts';
 
 setLogLevel('warn');
 const args = process.argv.slice(2);
@@ -58,15 +59,6 @@ process.once('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let lastProgress = 0;
-function progress(text: string, force = false) {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
-  else if (text && (force || Date.now() - lastProgress > 2000)) {
-    lastProgress = Date.now();
-    process.stderr.write(`${text}\n`);
-  }
-}
 
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -222,18 +214,6 @@ interface Row {
   ingestCpuSPer100k: number;
   brokerCpuSPer100k: number;
   ingestPeakRssMiB: number;
-}
-
-/** Share of all CPUs busy over `ms`, from /proc/stat: other work on the machine skews every figure. */
-async function machineBusy(ms = 1000): Promise<number> {
-  const sample = () => {
-    const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: t[3]! + t[4]!, total: t.reduce((a, b) => a + b, 0) };
-  };
-  const a = sample();
-  await sleep(ms);
-  const b = sample();
-  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
 async function main() {

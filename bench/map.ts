@@ -21,6 +21,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { GeoJSONSource, Map as MaplibreMap } from 'maplibre-gl';
 import { DeviceRegistry, setLogLevel } from '@city/shared';
+import { machineBusy, progress, sleep } from './support.ts';
 
 declare global {
   interface Window {
@@ -57,15 +58,6 @@ const VIEWPORT = { width: 1600, height: 900 };
 // central Chicago, inside the shipped tiles: where the bench devices of part 2 stand
 const AREA = { west: -87.69, south: 41.85, east: -87.6, north: 41.92 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let lastProgress = 0;
-function progress(text: string, force = false) {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
-  else if (text && (force || Date.now() - lastProgress > 2000)) {
-    lastProgress = Date.now();
-    process.stderr.write(`${text}\n`);
-  }
-}
 
 // ---- cleanup: every child process, browser, MQTT client and temp dir, on exit and on Ctrl-C ----
 const children: ChildProcess[] = [];
@@ -486,18 +478,6 @@ async function latencyPart(browser: Browser, intervalMs: number): Promise<Latenc
   await page.close();
   await system.stop();
   return rows;
-}
-
-/** Share of all CPUs busy over `ms`, from /proc/stat. */
-async function machineBusy(ms = 1000): Promise<number> {
-  const sample = () => {
-    const t = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return { idle: t[3]! + t[4]!, total: t.reduce((a, b) => a + b, 0) };
-  };
-  const a = sample();
-  await sleep(ms);
-  const b = sample();
-  return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
 }
 
 async function main() {

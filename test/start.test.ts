@@ -1,53 +1,30 @@
 // `npm start` as a user runs it: the whole system in one process, the demo fleet's readings stored,
 // a device added with the CLI publishing through mosquitto_pub, and a clean stop on SIGTERM.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { createSqliteStore, createLogger } from '@city/shared';
 import { track } from './support/teardown.ts';
 import { tmpDir } from './support/tmp.ts';
+import { startSystem } from './support/system.ts';
+import { waitFor } from './support/wait.ts';
 
 const run = promisify(execFile);
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const metric = (text: string, name: string) => Number(text.match(new RegExp(`^${name} (\\d+)`, 'm'))?.[1] ?? NaN);
 
 it('runs broker, ingest, dashboard and the demo fleet, and stores what a new device publishes', async () => {
   const dataDir = tmpDir();
-  const env = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    MQTT_PORT: '0',
-    MQTT_WS_PORT: '0',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
+  const env = { ...process.env, DATA_DIR: dataDir };
+  const { child, base, mqttPort, output } = await startSystem(dataDir, {
     DEMO_SENSORS: '8',
     DEMO_CAMERAS: '2',
     DEMO_TTS_DEVICES: '2',
     DEMO_INTERVAL_S: '1',
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child, (c) => c.exitCode === null && c.kill('SIGKILL'));
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-
-  const banner = await until('the start-up banner', async () => output.match(/dashboard\s+http:\/\/localhost:(\d+)\/[\s\S]*MQTT \(TCP\)\s+mqtt:\/\/localhost:(\d+)/) ?? undefined);
-  const [, httpPort, mqttPort] = banner;
-  const base = `http://127.0.0.1:${httpPort}`;
+  });
 
   expect((await fetch(`${base}/healthz`)).status).toBe(200);
-  await until('demo readings written', async () => {
+  await waitFor('demo readings written', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     return metric(text, 'city_ingest_readings_written_total') >= 12 ? true : undefined;
   });
@@ -58,12 +35,12 @@ it('runs broker, ingest, dashboard and the demo fleet, and stores what a new dev
   const added = await run(process.execPath, ['--import', 'tsx', 'broker/src/devices-cli.ts', 'add', 'aq-e2e-1', '--kind', 'air_quality', '--lat', '41.8789', '--lon', '-87.6359'], { env });
   const secret = added.stdout.match(/^secret: (\S+)$/m)![1]!;
   const observedAt = Date.now() - 1000;
-  await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', mqttPort!, '-u', 'aq-e2e-1', '-P', secret, '-q', '1', '-t', 'city/sensors/aq-e2e-1/up',
+  await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mqttPort), '-u', 'aq-e2e-1', '-P', secret, '-q', '1', '-t', 'city/sensors/aq-e2e-1/up',
     '-m', JSON.stringify({ observedAt, metrics: { pm25_ugm3: 42.5 } })]);
 
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  expect(code, output).toBe(0);
+  expect(code, output()).toBe(0);
 
   // After a clean stop the reading is in the embedded store, with the device's district.
   const store = track(createSqliteStore({ file: `${dataDir}/timeseries.sqlite`, logger: createLogger('test') }), (s) => s.stop());

@@ -1,7 +1,7 @@
 // The web app end to end: the built app served by `npm start`'s process, in headless Chromium. The map
 // renders the demo fleet; a device added with the CLI publishes over MQTT, is clicked on the map, and
 // its detail panel follows its next reading live. Leaves docs/screenshots/dashboard.png behind.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -11,6 +11,7 @@ import mqtt from 'mqtt';
 import { expect, it } from 'vitest';
 import { track } from '../../../test/support/teardown.ts';
 import { tmpDir } from '../../../test/support/tmp.ts';
+import { startSystem } from '../../../test/support/system.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -58,24 +59,8 @@ it('renders the live map and follows a new device in the detail panel', async ()
   await build({ configFile: `${repoRoot}dashboard/web/vite.config.ts`, logLevel: 'warn' });
 
   const dataDir = tmpDir();
-  const env = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    MQTT_PORT: '0',
-    MQTT_WS_PORT: '0',
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    DEMO_INTERVAL_S: '2',
-    LOG_LEVEL: 'warn',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  track(child, (c) => c.exitCode === null && c.kill('SIGKILL'));
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const banner = await until('the start-up banner', async () => output.match(/dashboard\s+http:\/\/localhost:(\d+)\/[\s\S]*MQTT \(TCP\)\s+mqtt:\/\/localhost:(\d+)/) ?? undefined, 30_000);
-  const [, httpPort, mqttPort] = banner;
-  const base = `http://127.0.0.1:${httpPort}`;
+  const env = { ...process.env, DATA_DIR: dataDir };
+  const { base, mqttPort } = await startSystem(dataDir, { DEMO_INTERVAL_S: '2' });
 
   const browser = track(await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS }), (b) => b.close());
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
