@@ -10,3 +10,4 @@ export * from './kinds.ts';
 export * from './decoders/index.ts';
 export * from './http-endpoints.ts';
 export * from './live-events.ts';
+export * from './incidents.ts';
