@@ -1,5 +1,6 @@
-// The dashboard's view of the broker: a clean session at QoS 0 (the map wants the present, not a replay;
-// ingest holds the durable session), TCP no-delay, reconnect forever. Messages go to `onMessage` raw.
+// The dashboard's view of the broker: a clean session at QoS 0 for the live map (the present, not a
+// replay), or a persistent QoS 1 session for the rules engine; TCP no-delay, reconnect forever.
+// Messages go to `onMessage` raw.
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -21,6 +22,12 @@ export interface MqttFeedOptions {
   password?: string;
   logger: Logger;
   onMessage: (topic: string, payload: Buffer) => void;
+  /**
+   * Absent: a clean session at QoS 0 under a random client id (the live map wants the present).
+   * Given: a persistent session at QoS 1 under this fixed id, so the broker queues what arrives while
+   * we are away and we miss nothing across a restart (the rules engine).
+   */
+  durableClientId?: string;
 }
 
 const RECONNECT_PERIOD_MS = 1000;
@@ -41,11 +48,11 @@ export class MqttFeed {
   start(): void {
     const { url, username, password, logger } = this.options;
     const opts: IClientOptions = {
-      // several dashboards may run: each its own clean session
-      clientId: `dashboard-${randomBytes(4).toString('hex')}`,
+      // several dashboards may run: each its own clean session (unless durable)
+      clientId: this.options.durableClientId ?? `dashboard-${randomBytes(4).toString('hex')}`,
       username,
       password,
-      clean: true,
+      clean: this.options.durableClientId === undefined,
       protocolVersion: 4,
       keepalive: 30,
       reconnectPeriod: RECONNECT_PERIOD_MS,
@@ -62,7 +69,7 @@ export class MqttFeed {
       this.lastError = undefined;
       client.subscribe(
         DASHBOARD_SUBSCRIPTIONS.map((t) => t),
-        { qos: 0 },
+        { qos: this.options.durableClientId === undefined ? 0 : 1 },
         (err, granted) => {
           if (err) return logger.error('live feed cannot subscribe', { err });
           const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
