@@ -11,3 +11,4 @@ export * from './decoders/index.ts';
 export * from './http-endpoints.ts';
 export * from './live-events.ts';
 export * from './incidents.ts';
+export * from './open311.ts';
