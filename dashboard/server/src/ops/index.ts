@@ -1,0 +1,33 @@
+// The operations store: operators, sessions, incidents, the audit trail, the rule set and evidence.
+// Interfaces in repositories.ts, the SQLite implementation in the other files, services on top.
+export { openOpsStore, SqliteOpsStore } from './store.ts';
+export type * from './repositories.ts';
+export { AUDIT_LIST_LIMIT, INCIDENT_LIST_LIMIT } from './repositories.ts';
+export * from './errors.ts';
+export { MIGRATIONS, OPS_DB_FILE, migrate, openOpsDatabase, type Migration } from './db.ts';
+export { AUDIT_CSV_HEADER, auditCsvRow, changedFields, csvField, exportAuditCsv } from './audit.ts';
+export { INCIDENT_ID_PATTERN, formatIncidentId, linkKey } from './incidents.ts';
+export { EVIDENCE_LIST_LIMIT } from './evidence.ts';
+export { SESSION_ID_PATTERN, hashSessionId } from './sessions.ts';
+export {
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  RESERVED_USERNAMES,
+  USERNAME_PATTERN,
+  generatePassword,
+  normalizeUsername,
+  passwordProblem,
+  usernameProblem,
+} from './users.ts';
+export {
+  COMMENT_MAX_LENGTH,
+  IncidentService,
+  type IncidentChange,
+  type IncidentListener,
+  type IncidentServiceContext,
+  type LinkInput,
+  type OpenIncidentInput,
+  type RuleUpdatePatch,
+} from './incident-service.ts';
+export { UserService, bootstrapAdmin, type BootstrapAdminOptions, type OperatorUpdate } from './user-service.ts';
+export { WorkflowError } from '../core/workflow.ts';
