@@ -6,6 +6,10 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { DeviceRegistry, Logger, TimeSeriesStore } from '@city/shared';
 import type { DashboardConfig } from './config.ts';
 import { apiRouter } from './features/api.ts';
+import { authRouter, bootstrapAdmin } from './features/auth.ts';
+import { attachOpsNamespace, incidentsRouter } from './features/incidents.ts';
+import { RulesRunner } from './features/rules-runner.ts';
+import { IncidentService, openOpsStore, type OpsStore } from './ops/index.ts';
 import { basemapRouter } from './features/basemap.ts';
 import { LiveMap } from './features/live-map.ts';
 import { hasWebApp, webAppRouter } from './features/web-app.ts';
@@ -21,6 +25,8 @@ export interface DashboardContext {
   store: TimeSeriesStore;
   logger: Logger;
   metricsSources?: MetricsSource[];
+  /** operators, incidents, audit, rules, evidence; opened under config.dataDir when not given */
+  ops?: OpsStore;
   /** what this process runs, shown on the status page (e.g. broker ports, store name) */
   describe?: () => Record<string, string>;
 }
@@ -29,6 +35,9 @@ export interface Dashboard {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly port: number;
+  /** the rules engine, when this process runs it */
+  readonly rules: RulesRunner | undefined;
+  readonly ops: OpsStore;
 }
 
 export function createDashboard(ctx: DashboardContext): Dashboard {
@@ -36,17 +45,30 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
   app.disable('x-powered-by');
   const startedAt = Date.now();
   const live = new LiveMap({ config: ctx.config, registry: ctx.registry, logger: ctx.logger.child('live') });
+  const ops = ctx.ops ?? openOpsStore(ctx.config.dataDir);
+  const incidents = new IncidentService({ store: ops, logger: ctx.logger.child('incidents') });
+  const rules = ctx.config.incidents.rulesEngine
+    ? new RulesRunner({ config: ctx.config, registry: ctx.registry, store: ops, incidents, liveState: live.state, logger: ctx.logger.child('rules') })
+    : undefined;
   const statusPage = () => renderStatusPage(ctx.registry.list(), ctx.describe?.() ?? {});
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000), mqtt: live.mqttSubscribed ? 'subscribed' : 'connecting' });
+    res.json({
+      status: 'ok',
+      uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      mqtt: live.mqttSubscribed ? 'subscribed' : 'connecting',
+      rulesEngine: rules ? (rules.subscribed ? 'subscribed' : 'connecting') : 'off',
+    });
   });
 
   app.get('/metrics', (_req, res) => {
     const own = `# TYPE city_dashboard_uptime_seconds gauge\ncity_dashboard_uptime_seconds ${Math.round((Date.now() - startedAt) / 1000)}\n`;
-    res.type('text/plain; version=0.0.4').send(own + live.metricsText() + (ctx.metricsSources ?? []).map((m) => m()).join(''));
+    res.type('text/plain; version=0.0.4').send(own + live.metricsText() + (rules?.metricsText() ?? '') + (ctx.metricsSources ?? []).map((m) => m()).join(''));
   });
 
+  // sessions and CSRF first: every route after this knows who is asking
+  app.use(authRouter({ store: ops, config: ctx.config.auth, logger: ctx.logger.child('auth') }));
+  app.use('/api', incidentsRouter({ store: ops, incidents, ...(rules ? { rules } : {}), logger: ctx.logger.child('incidents') }));
   app.use('/api', apiRouter({ config: ctx.config, store: ctx.store, state: live.state }));
   app.use(basemapRouter());
   app.get('/status', (_req, res) => {
@@ -69,13 +91,19 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
   app.use(onError);
 
   let server: Server | undefined;
+  let detachOps: (() => void) | undefined;
   return {
+    rules,
+    ops,
     get port() {
       return (server?.address() as AddressInfo | null)?.port ?? ctx.config.httpPort;
     },
     async start() {
+      await bootstrapAdmin(ops, ctx.config.auth.admin, ctx.logger.child('auth'));
+      await rules?.start();
       server = createServer(app);
       live.start(server);
+      detachOps = attachOpsNamespace(live.socketServer!, { store: ops, incidents, logger: ctx.logger.child('ops') });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(ctx.config.httpPort, ctx.config.httpHost, () => resolve());
@@ -84,10 +112,13 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     },
     async stop() {
       if (!server) return;
+      detachOps?.();
+      await rules?.stop();
       await live.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server!.close(() => resolve()));
       server = undefined;
+      if (!ctx.ops) await ops.close();
     },
   };
 }

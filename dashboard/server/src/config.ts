@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvReader } from '@city/shared';
+import { readAuthConfig, type AuthConfig } from './features/auth.ts';
 
 /** Where `npm run build` in dashboard/web puts the web app. */
 export const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -28,6 +29,27 @@ export interface DashboardConfig {
   mapStyleUrl: string;
   /** the built web app; served at / when the folder exists, else the status page is */
   webDir: string;
+  incidents: IncidentsConfig;
+  /** operator log-in: admin bootstrap, sessions, throttling */
+  auth: AuthConfig;
+}
+
+export interface IncidentsConfig {
+  /**
+   * Whether this dashboard runs the rules engine. Exactly one process in a deployment should: rules
+   * run in one place so each incident is raised once (several dashboards behind one address: one on).
+   */
+  rulesEngine: boolean;
+  /** the rules file (YAML or JSON) loaded when the operations store holds no rule set yet */
+  rulesFile: string;
+  /** IANA time zone of the city: rules' active hours, Open311 times */
+  timeZone: string;
+  /** fusion gathers signals within this distance of an incident, m */
+  fusionRadiusM: number;
+  /** ... and within this time of it, ms */
+  fusionWindowMs: number;
+  /** how often silence rules, evidence retention and SLA checks run, ms */
+  tickMs: number;
 }
 
 export function readDashboardConfig(env: EnvReader): DashboardConfig {
@@ -46,7 +68,34 @@ export function readDashboardConfig(env: EnvReader): DashboardConfig {
     stateRefreshMs: env.int('DASHBOARD_STATE_REFRESH_MS', 5000, { min: 100, max: 600_000 }),
     mapStyleUrl: env.str('MAP_STYLE_URL', '/map/style.json'),
     webDir: env.str('DASHBOARD_WEB_DIR', DEFAULT_WEB_DIR),
+    incidents: readIncidentsConfig(env),
+    auth: readAuthConfig(env),
   };
+}
+
+/** The shipped rules: thresholds, silence, camera and infringement rules for the demo city. */
+export const DEFAULT_RULES_FILE = resolve(dirname(fileURLToPath(import.meta.url)), '../config/rules.yaml');
+
+function readIncidentsConfig(env: EnvReader): IncidentsConfig {
+  const timeZone = env.str('CITY_TIMEZONE', 'America/Chicago');
+  env.require(isTimeZone(timeZone), `CITY_TIMEZONE: expected an IANA time zone like Europe/Lisbon (got ${JSON.stringify(timeZone)})`);
+  return {
+    rulesEngine: env.bool('RULES_ENGINE', true),
+    rulesFile: env.str('RULES_FILE', DEFAULT_RULES_FILE),
+    timeZone,
+    fusionRadiusM: env.int('FUSION_RADIUS_M', 500, { min: 1, max: 50_000 }),
+    fusionWindowMs: env.int('FUSION_WINDOW_MS', 30 * 60_000, { min: 1000, max: 7 * 86_400_000 }),
+    tickMs: env.int('RULES_TICK_MS', 5000, { min: 100, max: 600_000 }),
+  };
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const snapshotsDir = (config: DashboardConfig) => join(config.dataDir, 'snapshots');

@@ -48,6 +48,11 @@ export class LiveMap {
     });
   }
 
+  /** the socket.io server, once started: other features add their namespaces to it */
+  get socketServer(): SocketServer | undefined {
+    return this.io as unknown as SocketServer | undefined;
+  }
+
   get mqttSubscribed(): boolean {
     return this.feed.subscribed;
   }
