@@ -86,6 +86,8 @@ try {
     `  health / metrics   http://localhost:${dashboard.port}/healthz  http://localhost:${dashboard.port}/metrics`,
     `  time series        ${store.name}${store.name === 'sqlite' ? ` in ${dataDir}/timeseries.sqlite` : ''}`,
     `  demo fleet         ${demoConfig.enabled ? `${demoConfig.sensors} sensors, ${demoConfig.cameras} cameras, ${demoConfig.ttsDevices} LoRaWAN devices` : 'off (DEMO_FLEET=false)'}`,
+    `  incidents          ${dashboardConfig.incidents.rulesEngine ? `rules engine on (${dashboard.rules?.rules.rules.length ?? 0} rules)` : 'rules engine off (RULES_ENGINE=false)'}; operators log in on the dashboard`,
+    '  operator accounts  npm run ops -- users add <name> --role operator   (first start: admin password in the log above)',
     '  add a device       npm run devices -- add <id> --kind <kind> --lat <lat> --lon <lon>',
     '  stop               Ctrl-C',
     '',
