@@ -47,6 +47,11 @@ export interface Reading {
   district?: string;
   /** bounded extra tag, e.g. a camera detection label ("person", "car") */
   label?: string;
+  /**
+   * How often the device says it reports, ms (SenML `ut`): the rules engine calls it silent after a
+   * few such intervals. Not stored as a time series.
+   */
+  expectedIntervalMs?: number;
 }
 
 /** A camera detection, from our own topic or a Frigate NVR. */

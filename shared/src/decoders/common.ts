@@ -163,6 +163,7 @@ export function makeReading(fields: {
   position?: Position | undefined;
   district?: string | undefined;
   label?: string | undefined;
+  expectedIntervalMs?: number | undefined;
 }): Reading {
   const reading: Reading = {
     deviceId: fields.deviceId,
@@ -173,6 +174,7 @@ export function makeReading(fields: {
   if (fields.position) reading.position = fields.position;
   if (fields.district !== undefined) reading.district = fields.district;
   if (fields.label !== undefined) reading.label = fields.label;
+  if (fields.expectedIntervalMs !== undefined) reading.expectedIntervalMs = fields.expectedIntervalMs;
   return reading;
 }
 

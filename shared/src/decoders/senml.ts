@@ -233,7 +233,10 @@ export function parseSenml(deviceId: string, pack: unknown, ctx: DecodeContext):
 
   const groups = new Map<number, TimeGroup>();
   let skipped = 0;
+  // the shortest update time announced in the pack (seconds): how often the device means to report
+  let updateTimeS: number | undefined;
   for (const record of resolution.records) {
+    if (record.updateTime !== undefined && record.updateTime > 0) updateTimeS = Math.min(updateTimeS ?? Infinity, record.updateTime);
     let group = groups.get(record.time);
     if (!group) {
       group = { time: record.time, firstIndex: record.index, metrics: {}, sources: new Map() };
@@ -283,6 +286,7 @@ export function parseSenml(deviceId: string, pack: unknown, ctx: DecodeContext):
         metrics: group.metrics,
         position,
         district: districtFor(device, position),
+        expectedIntervalMs: updateTimeS === undefined ? undefined : Math.round(updateTimeS * 1000),
       }),
     );
   }

@@ -158,6 +158,12 @@ describe('SenML resolution rules', () => {
     expect(absolute.observedAt).toBe(RECEIVED_AT - 2_000);
   });
 
+  it('an update time (ut) becomes the expected reporting interval, the shortest in the pack, in ms', () => {
+    const pack = [{ bn: 'urn:dev:ow:10e2073a01080063:', ut: 300, n: 'temp', u: 'Cel', v: 23.1 }, { n: 'hum', u: '%RH', v: 40, ut: 60 }];
+    expect(accepted(parseSenml('th-1', pack, context())).readings[0]?.expectedIntervalMs).toBe(60_000);
+    expect(accepted(parseSenml('th-1', [{ n: 'temp', u: 'Cel', v: 23.1 }], context())).readings[0]).not.toHaveProperty('expectedIntervalMs');
+  });
+
   it('a base unit applies until a record names its own', () => {
     const resolution = resolveSenml([{ bu: 'Cel', n: 'a', v: 1 }, { n: 'b', u: '%RH', v: 2 }, { n: 'c', v: 3 }], RECEIVED_AT);
     if (!resolution.ok) expect.fail(resolution.detail);

@@ -196,7 +196,11 @@ export class RulesRunner {
     const device = this.ctx.registry.get(reading.deviceId);
     const position = reading.position ?? device?.position;
     const district = reading.district ?? device?.district;
-    return { ...(position ? { position } : {}), ...(district ? { district } : {}) };
+    return {
+      ...(position ? { position } : {}),
+      ...(district ? { district } : {}),
+      ...(reading.expectedIntervalMs !== undefined ? { expectedIntervalMs: reading.expectedIntervalMs } : {}),
+    };
   }
 
   private track(device: Device): void {
