@@ -37,6 +37,14 @@ rules:
     minScore: 0.7
     severity: critical
     category: fire_smoke
+  - id: bus-lane
+    type: infringement
+    labels: [car]
+    minScore: 0.6
+    zones: [bus_lane]
+    minDurationMs: 0
+    offence: vehicle stopped in a bus lane
+    retentionDays: 30
 `;
 
 interface Client {
@@ -218,5 +226,63 @@ describe('incidents', () => {
     const bad = await olga.call<{ error: string }>('POST', '/api/incidents', { title: '', category: 'nope', severity: 'major' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/category/);
+  });
+
+  it('fusion links nearby incidents both ways; infringements become evidence only evidence holders read, each read logged; admins replace the rules', async () => {
+    const stack = await startWithRules();
+    const admin = await login(stack.base, ADMIN.username, ADMIN.password);
+    // two air sensors 110 m apart, both above the threshold long enough
+    const a = await stack.registry.add({ id: 'aq-a', kind: 'air_quality', position: { lat: 41.8789, lon: -87.6359 } });
+    const b = await stack.registry.add({ id: 'aq-b', kind: 'air_quality', position: { lat: 41.8799, lon: -87.6359 } });
+    const devA = await connectMqtt(stack.mqttUrl, { clientId: 'aq-a', username: 'aq-a', password: a.secret });
+    const devB = await connectMqtt(stack.mqttUrl, { clientId: 'aq-b', username: 'aq-b', password: b.secret });
+    const t0 = Date.now() - 3000;
+    for (const [dev, id] of [[devA, 'aq-a'], [devB, 'aq-b']] as const) {
+      for (let i = 0; i <= 2; i++) await dev.publishAsync(`city/sensors/${id}/up`, JSON.stringify({ observedAt: t0 + i * 1000, metrics: { pm25_ugm3: 80 } }), { qos: 1 });
+      await waitFor(`${id} incident`, async () => (await incidentsOf(admin)).find((i) => i.deviceId === id));
+    }
+    await stack.dashboard.rules!.idle();
+    const all = await incidentsOf(admin);
+    const incA = all.find((i) => i.deviceId === 'aq-a')!;
+    const incB = all.find((i) => i.deviceId === 'aq-b')!;
+    expect(incB.linked).toEqual([expect.objectContaining({ type: 'incident', id: incA.id, linkedBy: 'fusion' })]);
+    expect(incB.linked[0]!.distanceM).toBeGreaterThan(100);
+    expect(incB.linked[0]!.distanceM).toBeLessThan(120);
+    expect(incA.linked).toEqual([expect.objectContaining({ type: 'incident', id: incB.id })]);
+
+    // a car in the bus lane: evidence, not an incident
+    const cam = await stack.registry.add({ id: 'cam-9', kind: 'camera', position: { lat: 41.881, lon: -87.63 } });
+    const camera = await connectMqtt(stack.mqttUrl, { clientId: 'cam-9', username: 'cam-9', password: cam.secret });
+    await camera.publishAsync('city/cameras/cam-9/events', JSON.stringify({ label: 'car', score: 0.9, zones: ['bus_lane'], plate: 'IL 4821', eventId: 'ev-1' }), { qos: 1 });
+    await camera.publishAsync('city/cameras/cam-9/events', JSON.stringify({ label: 'car', score: 0.9, zones: ['bus_lane'], plate: 'IL 4821', eventId: 'ev-1', phase: 'update' }), { qos: 1 });
+    const evidence = await waitFor('evidence', async () => {
+      const r = await admin.call<{ evidence: { id: string; plate?: string; offence: string; expiresAt: number }[] }>('GET', '/api/evidence');
+      return r.body.evidence[0];
+    });
+    expect(evidence).toMatchObject({ plate: 'IL 4821', offence: 'vehicle stopped in a bus lane' });
+    expect(evidence.expiresAt - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    expect((await incidentsOf(admin)).some((i) => i.deviceId === 'cam-9')).toBe(false);
+    expect((await admin.call('POST', '/api/users', { username: 'otto', password: 'operator password 2', role: 'operator' })).status).toBe(201);
+    const otto = await login(stack.base, 'otto', 'operator password 2');
+    expect((await otto.call('GET', '/api/evidence')).status).toBe(403);
+    expect((await otto.call('GET', `/api/evidence/${evidence.id}`)).status).toBe(403);
+    const read = await admin.call<{ accessLog: { username: string; action: string }[] }>('GET', `/api/evidence/${evidence.id}`);
+    expect(read.body.accessLog.map((e) => `${e.username}:${e.action}`)).toContain(`${ADMIN.username}:read`);
+
+    // rules through the API: every problem listed, optimistic versions, in force at once
+    const current = (await admin.call<{ version: number; rules: { id: string }[] }>('GET', '/api/rules')).body;
+    expect(current.rules.map((r) => r.id)).toContain('pm25-high');
+    const invalid = await admin.call<{ problems: string[] }>('PUT', '/api/rules', { version: current.version, rules: [
+        { id: 'x', type: 'threshold', metric: 'pm25_ugm3', above: 50, severity: 'loud', category: 'air_quality' },
+        { id: 'y', type: 'threshold', metric: 'PM 2.5', above: 50, severity: 'minor', category: 'air_quality' },
+      ] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.problems).toEqual([expect.stringMatching(/^rules\.0\.severity/), expect.stringMatching(/^rules\.1\.metric/)]);
+    expect((await otto.call('PUT', '/api/rules', { version: current.version, rules: [] })).status).toBe(403);
+    const noise = { id: 'loud', type: 'threshold', metric: 'noise_dba', above: 90, severity: 'minor', category: 'noise' };
+    const saved = await admin.call<{ version: number }>('PUT', '/api/rules', { version: current.version, rules: [noise] });
+    expect(saved.status).toBe(200);
+    expect((await admin.call('PUT', '/api/rules', { version: current.version, rules: [noise] })).status).toBe(409);
+    expect((await admin.call<{ rules: { id: string }[] }>('GET', '/api/rules')).body.rules.map((r) => r.id)).toEqual(['loud']);
   });
 });

@@ -307,12 +307,15 @@ export class RulesRunner {
     if (!opened.position) return;
     const { fusionRadiusM, fusionWindowMs } = this.ctx.config.incidents;
     const candidates: FusionCandidate[] = [];
-    for (const other of await this.ctx.store.incidents.listActive()) {
+    const active = await this.ctx.store.incidents.listActive();
+    for (const other of active) {
       if (other.id === opened.id || !other.position || !isActive(other.status)) continue;
       candidates.push({ type: 'incident', id: other.id, position: other.position, at: other.evidence.lastSeenAt, summary: `${other.id} ${other.severity}: ${other.title}` });
     }
+    // a device whose own incident is a candidate already is told by that incident
+    const withIncident = new Set(active.map((i) => i.deviceId));
     for (const device of this.ctx.liveState?.all(Date.now()) ?? []) {
-      if (device.id === signal.deviceId || device.state !== 'alarm' || !device.position || device.lastReadingAt === undefined) continue;
+      if (device.id === signal.deviceId || withIncident.has(device.id) || device.state !== 'alarm' || !device.position || device.lastReadingAt === undefined) continue;
       candidates.push({ type: 'device', id: device.id, position: device.position, at: device.lastReadingAt, summary: `${device.id} in alarm` });
     }
     const linked = fuseNearby({ id: opened.id, position: opened.position, at: opened.evidence.lastSeenAt }, candidates, { radiusM: fusionRadiusM, windowMs: fusionWindowMs });
