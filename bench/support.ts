@@ -1,5 +1,5 @@
 // What every benchmark script needs: a progress line and a check that the machine is quiet.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,4 +23,62 @@ export async function machineBusy(ms = 1000): Promise<number> {
   await sleep(ms);
   const b = sample();
   return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+}
+
+/**
+ * CPU used by processes outside this one and its descendants (the system under test, the browser), as a
+ * share of all CPUs, sampled every `intervalMs` until `stop()`: a benchmark loads the machine itself, so
+ * machineBusy() cannot tell, while it runs, whether something else (a test run, another benchmark) did.
+ * A process that starts and ends between two samples is missed.
+ */
+export function watchOtherCpu(intervalMs = 1000): { stop: () => { othersShare: number; oursShare: number } } {
+  const ticksOf = (stat: string) => {
+    // pid (comm) state ppid ... utime(14) stime(15): fields after the closing parenthesis of comm
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+  };
+  const sample = () => {
+    const procs = new Map<number, { ppid: number; ticks: number }>();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        procs.set(Number(name), ticksOf(readFileSync(`/proc/${name}/stat`, 'utf8')));
+      } catch {
+        // gone since the listing
+      }
+    }
+    const total = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number).reduce((a, b) => a + b, 0);
+    return { procs, total };
+  };
+  const ours = (procs: Map<number, { ppid: number }>, pid: number) => {
+    for (let p = pid, depth = 0; p > 1 && depth < 64; depth++) {
+      if (p === process.pid) return true;
+      p = procs.get(p)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let last = sample();
+  const first = last;
+  let oursTicks = 0;
+  let othersTicks = 0;
+  const take = () => {
+    const now = sample();
+    for (const [pid, p] of now.procs) {
+      const delta = p.ticks - (last.procs.get(pid)?.ticks ?? p.ticks);
+      if (delta <= 0) continue;
+      if (ours(now.procs, pid)) oursTicks += delta;
+      else othersTicks += delta;
+    }
+    last = now;
+  };
+  const timer = setInterval(take, intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      const all = Math.max(1, last.total - first.total); // ticks of all CPUs together
+      return { othersShare: othersTicks / all, oursShare: oursTicks / all };
+    },
+  };
 }

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceSnapshot } from '@city/shared/live-events';
-import { clusterProperties, deviceBounds, districtLabelPoints, districtNames, STATE_COLORS, toDeviceFeatures, worstState } from '../src/core/geojson.ts';
+import {
+  clusterProperties,
+  deviceBounds,
+  deviceSortKeyExpression,
+  districtLabelPoints,
+  districtNames,
+  STATE_COLORS,
+  toDeviceFeature,
+  worstState,
+  type DeviceFilter,
+} from '../src/core/geojson.ts';
 
 const device = (id: string, extra: Partial<DeviceSnapshot> = {}): DeviceSnapshot => ({
   id,
@@ -12,22 +22,25 @@ const device = (id: string, extra: Partial<DeviceSnapshot> = {}): DeviceSnapshot
   ...extra,
 });
 
-describe('toDeviceFeatures', () => {
-  it('makes one point per positioned device, lon first', () => {
-    const fc = toDeviceFeatures([device('a'), device('b', { position: undefined })]);
-    expect(fc.features).toEqual([
-      { type: 'Feature', geometry: { type: 'Point', coordinates: [-87.63, 41.88] }, properties: { id: 'a', kind: 'air_quality', state: 'ok', camera: false, severity: 0 } },
-    ]);
+describe('toDeviceFeature', () => {
+  it('makes a point of a positioned device, lon first, and nothing of one without a position', () => {
+    expect(toDeviceFeature(device('a'))).toEqual({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [-87.63, 41.88] },
+      properties: { id: 'a', kind: 'air_quality', state: 'ok', camera: false, severity: 0 },
+    });
+    expect(toDeviceFeature(device('b', { position: undefined }))).toBeUndefined();
   });
 
-  it('puts the worst states last so they are drawn on top', () => {
-    const fc = toDeviceFeatures([device('alarm', { state: 'alarm' }), device('ok'), device('warn', { state: 'warning' }), device('off', { state: 'offline' })]);
-    expect(fc.features.map((f) => f.properties.id)).toEqual(['ok', 'off', 'warn', 'alarm']);
+  it('ranks states for the draw order, worst on top', () => {
+    const severity = (state: DeviceSnapshot['state']) => toDeviceFeature(device('a', { state }))!.properties.severity;
+    expect([severity('ok'), severity('offline'), severity('warning'), severity('alarm')]).toEqual([0, 1, 2, 3]);
+    expect(deviceSortKeyExpression()).toEqual(['get', 'severity']);
   });
 
   it('leaves out hidden layers and states', () => {
     const devices = [device('s1'), device('cam', { kind: 'camera' }), device('s2', { state: 'alarm' })];
-    const ids = (filter: Parameters<typeof toDeviceFeatures>[1]) => toDeviceFeatures(devices, filter).features.map((f) => f.properties.id);
+    const ids = (filter: DeviceFilter) => devices.flatMap((d) => toDeviceFeature(d, filter)?.properties.id ?? []);
     const all = new Set(['ok', 'warning', 'alarm', 'offline'] as const);
     expect(ids({ sensors: false, cameras: true, states: all })).toEqual(['cam']);
     expect(ids({ sensors: true, cameras: false, states: all })).toEqual(['s1', 's2']);

@@ -1,5 +1,5 @@
 // GeoJSON for the map: devices (clustered, counted per state) and district outlines with label points.
-// Pure: the map feature pushes the result to its sources with setData.
+// Pure: the map feature pushes the result to its sources (devices through core/device-source.ts).
 import type { Feature, FeatureCollection, Point, Polygon, MultiPolygon, Geometry } from 'geojson';
 import type { DeviceSnapshot, DeviceState } from '@city/shared/live-events';
 import { STATE_SEVERITY } from './device-store.ts';
@@ -32,22 +32,27 @@ export interface DeviceFeatureProperties {
   severity: number;
 }
 
-/** Devices with a position that pass the filter, as points; worst state last so it is drawn on top. */
-export function toDeviceFeatures(devices: Iterable<DeviceSnapshot>, filter: DeviceFilter = SHOW_ALL): FeatureCollection<Point, DeviceFeatureProperties> {
-  const features: Feature<Point, DeviceFeatureProperties>[] = [];
-  for (const d of devices) {
-    if (!d.position) continue;
-    const camera = d.kind === 'camera';
-    if (camera ? !filter.cameras : !filter.sensors) continue;
-    if (!filter.states.has(d.state)) continue;
-    features.push({
-      type: 'Feature',
-      geometry: { type: 'Point', coordinates: [d.position.lon, d.position.lat] },
-      properties: { id: d.id, kind: d.kind, state: d.state, camera, severity: STATE_SEVERITY[d.state] },
-    });
-  }
-  features.sort((a, b) => a.properties.severity - b.properties.severity || a.properties.id.localeCompare(b.properties.id));
-  return { type: 'FeatureCollection', features };
+export type DeviceFeature = Feature<Point, DeviceFeatureProperties>;
+
+/** A device as a point if it has a position and passes the filter, else undefined. */
+export function toDeviceFeature(d: DeviceSnapshot, filter: DeviceFilter = SHOW_ALL): DeviceFeature | undefined {
+  if (!d.position) return undefined;
+  const camera = d.kind === 'camera';
+  if (camera ? !filter.cameras : !filter.sensors) return undefined;
+  if (!filter.states.has(d.state)) return undefined;
+  return {
+    type: 'Feature',
+    geometry: { type: 'Point', coordinates: [d.position.lon, d.position.lat] },
+    properties: { id: d.id, kind: d.kind, state: d.state, camera, severity: STATE_SEVERITY[d.state] },
+  };
+}
+
+/**
+ * Draw order of devices, worst on top: the layers' circle-sort-key / symbol-sort-key. The source keeps
+ * features in the order they came (updateData changes them in place), so the order cannot come from it.
+ */
+export function deviceSortKeyExpression(): unknown[] {
+  return ['get', 'severity'];
 }
 
 /** The GeoJSON source's clusterProperties: one counter per state, summed over the cluster. */
