@@ -8,8 +8,9 @@ import type { DashboardConfig } from './config.ts';
 import { apiRouter } from './features/api.ts';
 import { authRouter, bootstrapAdmin } from './features/auth.ts';
 import { attachOpsNamespace, incidentsRouter } from './features/incidents.ts';
+import { reportRouters } from './features/reports.ts';
 import { RulesRunner } from './features/rules-runner.ts';
-import { IncidentService, openOpsStore, type OpsStore } from './ops/index.ts';
+import { IncidentService, ReportService, openOpsStore, type OpsStore } from './ops/index.ts';
 import { basemapRouter } from './features/basemap.ts';
 import { LiveMap } from './features/live-map.ts';
 import { hasWebApp, webAppRouter } from './features/web-app.ts';
@@ -47,6 +48,8 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
   const live = new LiveMap({ config: ctx.config, registry: ctx.registry, logger: ctx.logger.child('live') });
   const ops = ctx.ops ?? openOpsStore(ctx.config.dataDir);
   const incidents = new IncidentService({ store: ops, logger: ctx.logger.child('incidents') });
+  const reports = new ReportService({ store: ops, incidents, catalogue: ctx.config.reports.catalogue, logger: ctx.logger.child('reports') });
+  const reportRoutes = reportRouters({ config: ctx.config.reports, timeZone: ctx.config.incidents.timeZone, store: ops, reports, logger: ctx.logger.child('reports') });
   const rules = ctx.config.incidents.rulesEngine
     ? new RulesRunner({ config: ctx.config, registry: ctx.registry, store: ops, incidents, liveState: live.state, logger: ctx.logger.child('rules') })
     : undefined;
@@ -66,9 +69,12 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     res.type('text/plain; version=0.0.4').send(own + live.metricsText() + (rules?.metricsText() ?? '') + (ctx.metricsSources ?? []).map((m) => m()).join(''));
   });
 
+  // citizen reports' public side (Open311, the city's form, photos, open data) needs no session: before auth
+  app.use(reportRoutes.publicRouter);
   // sessions and CSRF first: every route after this knows who is asking
   app.use(authRouter({ store: ops, config: ctx.config.auth, logger: ctx.logger.child('auth') }));
   app.use('/api', incidentsRouter({ store: ops, incidents, ...(rules ? { rules } : {}), logger: ctx.logger.child('incidents') }));
+  app.use('/api', reportRoutes.operatorRouter);
   app.use('/api', apiRouter({ config: ctx.config, store: ctx.store, state: live.state }));
   app.use(basemapRouter());
   app.get('/status', (_req, res) => {

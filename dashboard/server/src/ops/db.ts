@@ -143,6 +143,91 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX evidence_access_by_record ON evidence_access(evidence_id, id);
     `,
   },
+  {
+    version: 4,
+    name: 'citizen reports',
+    up: `
+      -- ids are plain numbers as text ('1001'), as Open311 clients expect; the first is 1001
+      INSERT INTO sequences (name, value) VALUES ('report', 1000);
+      CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,      -- SHA-256 of the receipt token, hex
+        service_code TEXT NOT NULL,
+        category TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_notes TEXT,
+        description TEXT,
+        lat REAL,
+        lon REAL,
+        district TEXT,
+        address TEXT,
+        address_id TEXT,
+        zipcode TEXT,
+        media_url TEXT,
+        attributes TEXT NOT NULL DEFAULT '{}',  -- JSON {code: answer}
+        jurisdiction_id TEXT,
+        source TEXT NOT NULL,                   -- 'open311' | 'web'
+        client TEXT,                            -- which api key sent it: a fingerprint, never the key
+        -- the reporter: private, read only by operator paths
+        reporter_email TEXT,
+        reporter_phone TEXT,
+        reporter_first_name TEXT,
+        reporter_last_name TEXT,
+        reporter_device_id TEXT,
+        reporter_account_id TEXT,
+        requested_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expected_at INTEGER,
+        closed_at INTEGER,
+        duplicate_of TEXT REFERENCES reports(id)
+      );
+      CREATE INDEX reports_by_request_time ON reports(requested_at);
+      CREATE INDEX reports_by_update ON reports(updated_at);
+      CREATE INDEX reports_by_service ON reports(service_code, status, requested_at);
+      -- public updates: each status change or public note (GET servicerequestupdates)
+      CREATE TABLE report_updates (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        status TEXT NOT NULL,                   -- the report's status after the update
+        description TEXT,
+        media_url TEXT,
+        author TEXT NOT NULL,                   -- operator username; not published
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX report_updates_by_report ON report_updates(report_id, id);
+      CREATE INDEX report_updates_by_time ON report_updates(at);
+      -- operators only
+      CREATE TABLE report_notes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        author TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX report_notes_by_report ON report_notes(report_id, id);
+      -- photos with their metadata already stripped; the id is random: the public URL names it
+      CREATE TABLE report_photos (
+        id TEXT PRIMARY KEY,
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,              -- 0, 1, 2 in upload order
+        content_type TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        data BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX report_photos_by_report ON report_photos(report_id, position);
+      CREATE TABLE report_incidents (
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        incident_id TEXT NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+        linked_by TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (report_id, incident_id)
+      );
+      CREATE INDEX report_incidents_by_incident ON report_incidents(incident_id);
+    `,
+  },
 ];
 
 /**

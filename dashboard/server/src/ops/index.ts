@@ -1,13 +1,15 @@
-// The operations store: operators, sessions, incidents, the audit trail, the rule set and evidence.
+// The operations store: operators, sessions, incidents, the audit trail, the rule set, evidence and
+// citizen reports.
 // Interfaces in repositories.ts, the SQLite implementation in the other files, services on top.
 export { openOpsStore, SqliteOpsStore } from './store.ts';
 export type * from './repositories.ts';
-export { AUDIT_LIST_LIMIT, INCIDENT_LIST_LIMIT } from './repositories.ts';
+export { AUDIT_LIST_LIMIT, INCIDENT_LIST_LIMIT, REPORT_LIST_LIMIT, REPORT_SOURCES } from './repositories.ts';
 export * from './errors.ts';
 export { MIGRATIONS, OPS_DB_FILE, migrate, openOpsDatabase, type Migration } from './db.ts';
 export { AUDIT_CSV_HEADER, auditCsvRow, changedFields, csvField, exportAuditCsv } from './audit.ts';
 export { INCIDENT_ID_PATTERN, formatIncidentId, linkKey } from './incidents.ts';
 export { EVIDENCE_LIST_LIMIT } from './evidence.ts';
+export { PHOTO_ID_PATTERN, REPORT_ID_PATTERN, REPORT_TOKEN_PATTERN } from './reports.ts';
 export { SESSION_ID_PATTERN, hashSessionId } from './sessions.ts';
 export {
   PASSWORD_MAX_LENGTH,
@@ -29,5 +31,17 @@ export {
   type OpenIncidentInput,
   type RuleUpdatePatch,
 } from './incident-service.ts';
+export {
+  NOTE_MAX_LENGTH,
+  ReportService,
+  preparePhoto,
+  type DuplicateSuggestion,
+  type ReportDetail,
+  type ReportOrigin,
+  type ReportChange,
+  type ReportListener,
+  type ReportServiceContext,
+  type SuggestOptions,
+} from './report-service.ts';
 export { UserService, bootstrapAdmin, type BootstrapAdminOptions, type OperatorUpdate } from './user-service.ts';
 export { WorkflowError } from '../core/workflow.ts';

@@ -11,8 +11,11 @@ import type {
   LinkedItem,
   Operator,
   Role,
+  ReportStatus,
   Severity,
 } from '@city/shared';
+import type { ImageType } from '../core/image-info.ts';
+import type { NewServiceRequest, ServiceRequestRecord, ServiceRequestUpdateRecord } from '../open311/model.ts';
 
 // ---- users ----
 
@@ -206,6 +209,146 @@ export interface EvidenceRepository {
   accessLog(evidenceId?: string): Promise<EvidenceAccess[]>;
 }
 
+// ---- citizen reports ----
+
+/** How a report came in: an Open311 client with an api key, or the city's own web form. */
+export const REPORT_SOURCES = ['open311', 'web'] as const;
+export type ReportSource = (typeof REPORT_SOURCES)[number];
+
+/** A stored report: the Open311 record (reporter included: private) plus what operators work with. */
+export interface ReportRecord extends ServiceRequestRecord {
+  source: ReportSource;
+  /** open311: a fingerprint of the api key that sent it (never the key) */
+  client?: string;
+  /** closed as a duplicate of this report */
+  duplicateOf?: string;
+  /** epoch ms, while the status is a closed one */
+  closedAt?: number;
+  /** linked incidents, oldest link first */
+  incidentIds: string[];
+  /** photos in upload order */
+  photoIds: string[];
+}
+
+export interface NewReport extends Omit<NewServiceRequest, 'apiKey'> {
+  source: ReportSource;
+  client?: string;
+  /** epoch ms */
+  requestedAt: number;
+  expectedAt?: number;
+}
+
+/** Fields to change; absent = keep, null = clear. */
+export interface ReportPatch {
+  status?: ReportStatus;
+  statusNotes?: string | null;
+  expectedAt?: number | null;
+  closedAt?: number | null;
+  duplicateOf?: string | null;
+  updatedAt?: number;
+}
+
+export interface ReportFilter {
+  ids?: string[];
+  serviceCodes?: string[];
+  statuses?: ReportStatus[];
+  /** requestedAt >= this, epoch ms */
+  requestedFrom?: number;
+  /** requestedAt <= this, epoch ms */
+  requestedTo?: number;
+  /** updatedAt >= this, epoch ms */
+  updatedSince?: number;
+  /** [west, south, east, north], degrees; reports without a position never match */
+  bbox?: readonly [number, number, number, number];
+  /** default 1000, at most 10000 */
+  limit?: number;
+  offset?: number;
+}
+
+export const REPORT_LIST_LIMIT = { default: 1000, max: 10_000 } as const;
+
+/** What creating a report hands back: the receipt token exists only here (the store keeps its hash). */
+export interface CreatedReport {
+  report: ReportRecord;
+  /** 16 random bytes, base64url: GET tokens/{token} */
+  token: string;
+}
+
+export interface ReportUpdate extends ServiceRequestUpdateRecord {
+  /** the operator; never published */
+  author: string;
+}
+
+export type NewReportUpdate = Omit<ReportUpdate, 'id' | 'serviceRequestId'>;
+
+export interface ReportUpdateFilter {
+  reportId?: string;
+  /** at >= from, epoch ms */
+  from?: number;
+  /** at <= to, epoch ms */
+  to?: number;
+  /** default 1000, at most 10000 */
+  limit?: number;
+  offset?: number;
+}
+
+/** An operators-only note. */
+export interface ReportNote {
+  id: number;
+  reportId: string;
+  author: string;
+  text: string;
+  at: number;
+}
+
+/** A photo to store: its metadata must already be stripped (core/image-metadata). */
+export interface NewReportPhoto {
+  contentType: ImageType;
+  data: Buffer;
+  width?: number;
+  height?: number;
+}
+
+export interface ReportPhoto {
+  /** random, 22 characters: the public URL names it */
+  id: string;
+  reportId: string;
+  /** 0, 1, 2 in upload order */
+  position: number;
+  contentType: ImageType;
+  bytes: number;
+  width?: number;
+  height?: number;
+  createdAt: number;
+}
+
+export interface ReportRepository {
+  /** Stores a new report with the next id ('1001', '1002', ...) and a fresh receipt token. */
+  create(report: NewReport): Promise<CreatedReport>;
+  get(id: string): Promise<ReportRecord | undefined>;
+  /** the report id a receipt token belongs to */
+  idForToken(token: string): Promise<string | undefined>;
+  /** most recently requested first */
+  list(filter?: ReportFilter): Promise<ReportRecord[]>;
+  /** Throws OpsNotFoundError; OpsValidationError when duplicateOf names an unknown report. */
+  update(id: string, patch: ReportPatch): Promise<ReportRecord>;
+  /** A public update (status change and/or note). Throws OpsNotFoundError for an unknown report. */
+  addUpdate(reportId: string, update: NewReportUpdate): Promise<ReportUpdate>;
+  /** oldest first */
+  updates(filter?: ReportUpdateFilter): Promise<ReportUpdate[]>;
+  /** Throws OpsNotFoundError for an unknown report. */
+  addNote(reportId: string, author: string, text: string, atMs?: number): Promise<ReportNote>;
+  /** oldest first */
+  notes(reportId: string): Promise<ReportNote[]>;
+  /** Throws OpsNotFoundError for an unknown report. */
+  addPhoto(reportId: string, photo: NewReportPhoto, atMs?: number): Promise<ReportPhoto>;
+  /** in upload order, without the bytes */
+  photos(reportId: string): Promise<ReportPhoto[]>;
+  photoData(photoId: string): Promise<{ photo: ReportPhoto; data: Buffer } | undefined>;
+  /** false when already linked. Throws OpsNotFoundError for an unknown report or incident. */
+  linkIncident(reportId: string, incidentId: string, linkedBy: string, atMs?: number): Promise<boolean>;
+}
+
 // ---- the store ----
 
 export interface OpsRepositories {
@@ -215,6 +358,7 @@ export interface OpsRepositories {
   audit: AuditRepository;
   rules: RuleRepository;
   evidence: EvidenceRepository;
+  reports: ReportRepository;
 }
 
 export interface OpsStore extends OpsRepositories {

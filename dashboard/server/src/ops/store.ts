@@ -5,6 +5,7 @@ import { SqliteAuditRepository } from './audit.ts';
 import { SqliteConnection, openOpsDatabase } from './db.ts';
 import { SqliteEvidenceRepository } from './evidence.ts';
 import { SqliteIncidentRepository } from './incidents.ts';
+import { SqliteReportRepository } from './reports.ts';
 import type { OpsRepositories, OpsStore } from './repositories.ts';
 import { SqliteRuleRepository } from './rules.ts';
 import { SqliteSessionRepository } from './sessions.ts';
@@ -18,6 +19,7 @@ export class SqliteOpsStore implements OpsStore {
   readonly audit: SqliteAuditRepository;
   readonly rules: SqliteRuleRepository;
   readonly evidence: SqliteEvidenceRepository;
+  readonly reports: SqliteReportRepository;
   private readonly conn: SqliteConnection;
 
   constructor(db: Database.Database) {
@@ -28,6 +30,7 @@ export class SqliteOpsStore implements OpsStore {
     this.audit = new SqliteAuditRepository(this.conn);
     this.rules = new SqliteRuleRepository(this.conn);
     this.evidence = new SqliteEvidenceRepository(this.conn);
+    this.reports = new SqliteReportRepository(this.conn);
   }
 
   /** One connection: the transaction's repositories are the store's own, serialised by SqliteConnection. */

@@ -9,6 +9,7 @@ import {
   OpsValidationError,
   RuleSetConflictError,
   exportAuditCsv,
+  type NewReport,
   type OpsStore,
 } from '../../src/ops/index.ts';
 
@@ -35,6 +36,25 @@ export const newIncident = (over: Partial<Incident> = {}): Omit<Incident, 'id'> 
   autoResolve: true,
   ...over,
 });
+
+/** A report as validation and the service hand it to the store; `over` replaces fields, undefined removes one. */
+export const newReport = (over: Partial<NewReport> = {}): NewReport => {
+  const report: NewReport = {
+    serviceCode: '001',
+    category: 'traffic',
+    position: { lat: 41.8819, lon: -87.6278 },
+    district: 'loop',
+    description: 'Deep hole by the bus stop <script>',
+    attributes: { size: 'medium', materials: ['glass', 'metal'], depth_cm: 12 },
+    reporter: { email: 'ada@example.org', phone: '+13125550100', firstName: 'Ada', lastName: 'L.' },
+    source: 'web',
+    requestedAt: T0,
+    expectedAt: T0 + 3_600_000,
+    ...over,
+  };
+  for (const key of Object.keys(report) as (keyof NewReport)[]) if (report[key] === undefined) delete report[key];
+  return report;
+};
 
 const link = (id: string, type: LinkedItem['type'] = 'device'): LinkedItem => ({ type, id, summary: `${id} nearby`, at: T0, linkedBy: 'fusion' });
 
@@ -348,6 +368,130 @@ export function describeOpsStoreContract(name: string, open: () => Promise<OpsSt
         expect(await store.evidence.delete('e3')).toBe(false);
         expect(await store.evidence.accessLog('e1')).toEqual([read]);
         expect((await store.evidence.accessLog()).map((a) => a.evidenceId)).toEqual(['e1', 'e2']);
+      });
+    });
+
+    describe('reports', () => {
+      it('numbers reports 1001, 1002, ... and reads back what was written, reporter in its own fields', async () => {
+        const store = await fresh();
+        const { report, token } = await store.reports.create(newReport());
+        expect(report).toEqual({
+          id: '1001',
+          serviceCode: '001',
+          category: 'traffic',
+          status: 'open',
+          position: { lat: 41.8819, lon: -87.6278 },
+          district: 'loop',
+          description: 'Deep hole by the bus stop <script>',
+          attributes: { size: 'medium', materials: ['glass', 'metal'], depth_cm: 12 },
+          reporter: { email: 'ada@example.org', phone: '+13125550100', firstName: 'Ada', lastName: 'L.' },
+          source: 'web',
+          requestedAt: T0,
+          updatedAt: T0,
+          expectedAt: T0 + 3_600_000,
+          incidentIds: [],
+          photoIds: [],
+        });
+        expect(token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+        expect(await store.reports.get('1001')).toEqual(report);
+        const second = await store.reports.create(newReport({ reporter: {}, source: 'open311', client: 'key-1234', addressString: '121 N LaSalle St' }));
+        expect(second.report.id).toBe('1002');
+        expect(second.report).toMatchObject({ reporter: {}, source: 'open311', client: 'key-1234', addressString: '121 N LaSalle St' });
+        expect(second.token).not.toBe(token);
+        expect(await store.reports.get('9999')).toBeUndefined();
+      });
+
+      it('finds a report by its token, and nothing by a wrong or malformed one', async () => {
+        const store = await fresh();
+        const { report, token } = await store.reports.create(newReport());
+        expect(await store.reports.idForToken(token)).toBe(report.id);
+        expect(await store.reports.idForToken('A'.repeat(22))).toBeUndefined();
+        expect(await store.reports.idForToken("' OR 1=1 --")).toBeUndefined();
+      });
+
+      it('lists newest first with filters: ids, services, statuses, request time, change time, a box, paging', async () => {
+        const store = await fresh();
+        const a = (await store.reports.create(newReport({ requestedAt: T0 }))).report;
+        const b = (await store.reports.create(newReport({ requestedAt: T0 + 1000, serviceCode: '002', position: { lat: 41.9, lon: -87.64 } }))).report;
+        const c = (await store.reports.create(newReport({ requestedAt: T0 + 2000, position: undefined, addressString: 'somewhere' }))).report;
+        await store.reports.update(a.id, { status: 'fixed', updatedAt: T0 + 5000, closedAt: T0 + 5000 });
+        const ids = async (filter: Parameters<OpsStore['reports']['list']>[0]) => (await store.reports.list(filter)).map((r) => r.id);
+        expect(await ids({})).toEqual([c.id, b.id, a.id]);
+        expect(await ids({ ids: [a.id, c.id, 'nope'] })).toEqual([c.id, a.id]);
+        expect(await ids({ serviceCodes: ['002'] })).toEqual([b.id]);
+        expect(await ids({ statuses: ['fixed', 'closed'] })).toEqual([a.id]);
+        expect(await ids({ statuses: ['open'] })).toEqual([c.id, b.id]);
+        expect(await ids({ requestedFrom: T0 + 500, requestedTo: T0 + 1000 })).toEqual([b.id]);
+        expect(await ids({ updatedSince: T0 + 4000 })).toEqual([a.id]);
+        expect(await ids({ bbox: [-87.63, 41.88, -87.62, 41.89] })).toEqual([a.id]);
+        expect(await ids({ limit: 1, offset: 1 })).toEqual([b.id]);
+        await expect(store.reports.list({ limit: 0 })).rejects.toThrow(OpsValidationError);
+      });
+
+      it('updates status fields and clears them with null; duplicateOf must name another known report', async () => {
+        const store = await fresh();
+        const a = (await store.reports.create(newReport())).report;
+        const b = (await store.reports.create(newReport())).report;
+        const dup = await store.reports.update(b.id, { status: 'duplicate', duplicateOf: a.id, statusNotes: 'see 1001', closedAt: T0 + 1, updatedAt: T0 + 1 });
+        expect(dup).toMatchObject({ status: 'duplicate', duplicateOf: a.id, statusNotes: 'see 1001', closedAt: T0 + 1, updatedAt: T0 + 1 });
+        const reopened = await store.reports.update(b.id, { status: 'open', duplicateOf: null, statusNotes: null, closedAt: null, expectedAt: null });
+        expect(reopened).not.toHaveProperty('duplicateOf');
+        expect(reopened).not.toHaveProperty('statusNotes');
+        expect(reopened).not.toHaveProperty('closedAt');
+        expect(reopened).not.toHaveProperty('expectedAt');
+        await expect(store.reports.update(b.id, { duplicateOf: '4242' })).rejects.toThrow(OpsValidationError);
+        await expect(store.reports.update(b.id, { duplicateOf: b.id })).rejects.toThrow(OpsValidationError);
+        await expect(store.reports.update('4242', { status: 'fixed' })).rejects.toThrow(OpsNotFoundError);
+      });
+
+      it('keeps public updates (oldest first, by report and time) apart from internal notes', async () => {
+        const store = await fresh();
+        const a = (await store.reports.create(newReport())).report;
+        const b = (await store.reports.create(newReport())).report;
+        const u1 = await store.reports.addUpdate(a.id, { status: 'investigating', description: 'We are looking', updatedAt: T0 + 10, author: 'bob' });
+        expect(u1).toEqual({ id: expect.any(String), serviceRequestId: a.id, status: 'investigating', description: 'We are looking', updatedAt: T0 + 10, author: 'bob' });
+        const u2 = await store.reports.addUpdate(b.id, { status: 'fixed', updatedAt: T0 + 20, author: 'bob' });
+        expect(u2).not.toHaveProperty('description');
+        expect((await store.reports.updates()).map((u) => u.id)).toEqual([u1.id, u2.id]);
+        expect(await store.reports.updates({ reportId: b.id })).toEqual([u2]);
+        expect(await store.reports.updates({ from: T0 + 15, to: T0 + 30 })).toEqual([u2]);
+        expect(await store.reports.updates({ limit: 1, offset: 1 })).toEqual([u2]);
+        const note = await store.reports.addNote(a.id, 'bob', 'caller sounded worried', T0 + 30);
+        expect(note).toEqual({ id: expect.any(Number), reportId: a.id, author: 'bob', text: 'caller sounded worried', at: T0 + 30 });
+        expect(await store.reports.notes(a.id)).toEqual([note]);
+        expect(await store.reports.notes(b.id)).toEqual([]);
+        await expect(store.reports.addUpdate('4242', { status: 'open', updatedAt: T0, author: 'bob' })).rejects.toThrow(OpsNotFoundError);
+        await expect(store.reports.addNote('4242', 'bob', 'x')).rejects.toThrow(OpsNotFoundError);
+      });
+
+      it('stores photos with random ids in upload order; the bytes only one at a time', async () => {
+        const store = await fresh();
+        const a = (await store.reports.create(newReport())).report;
+        const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+        const p1 = await store.reports.addPhoto(a.id, { contentType: 'image/jpeg', data: jpeg, width: 16, height: 8 }, T0);
+        const p2 = await store.reports.addPhoto(a.id, { contentType: 'image/png', data: Buffer.from('png') }, T0);
+        expect(p1).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/), reportId: a.id, position: 0, contentType: 'image/jpeg', bytes: 9, width: 16, height: 8, createdAt: T0 });
+        expect(p2).toMatchObject({ position: 1, contentType: 'image/png', bytes: 3 });
+        expect(p2).not.toHaveProperty('width');
+        expect(await store.reports.photos(a.id)).toEqual([p1, p2]);
+        expect((await store.reports.get(a.id))!.photoIds).toEqual([p1.id, p2.id]);
+        expect(await store.reports.photoData(p1.id)).toEqual({ photo: p1, data: jpeg });
+        expect(await store.reports.photoData('B'.repeat(22))).toBeUndefined();
+        expect(await store.reports.photoData('../etc/passwd')).toBeUndefined();
+        await expect(store.reports.addPhoto('4242', { contentType: 'image/png', data: Buffer.from('x') })).rejects.toThrow(OpsNotFoundError);
+      });
+
+      it('links reports to incidents once; 404 for an unknown report or incident', async () => {
+        const store = await fresh();
+        const a = (await store.reports.create(newReport())).report;
+        const incident = await store.incidents.create(newIncident());
+        const other = await store.incidents.create(newIncident({ dedupeKey: 'other' }));
+        expect(await store.reports.linkIncident(a.id, incident.id, 'bob', T0)).toBe(true);
+        expect(await store.reports.linkIncident(a.id, incident.id, 'bob', T0 + 1)).toBe(false);
+        expect(await store.reports.linkIncident(a.id, other.id, 'bob', T0 + 2)).toBe(true);
+        expect((await store.reports.get(a.id))!.incidentIds).toEqual([incident.id, other.id]);
+        await expect(store.reports.linkIncident(a.id, 'INC-999999', 'bob')).rejects.toThrow(OpsNotFoundError);
+        await expect(store.reports.linkIncident('4242', incident.id, 'bob')).rejects.toThrow(OpsNotFoundError);
       });
     });
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { track } from '../../../../test/support/teardown.ts';
 import { tmpDir } from '../../../../test/support/tmp.ts';
 import { MIGRATIONS, OPS_DB_FILE, migrate, openOpsDatabase, openOpsStore } from '../../src/ops/index.ts';
-import { describeOpsStoreContract, newIncident } from './contract.ts';
+import { describeOpsStoreContract, newIncident, newReport } from './contract.ts';
 
 describeOpsStoreContract('sqlite', async () => openOpsStore(tmpDir('ops-store-')));
 
@@ -80,5 +80,18 @@ describe('SQLite ops store', () => {
     expect(hashes.every((h) => h.startsWith('scrypt$16384$8$1$'))).toBe(true);
     expect(hashes[0]).not.toBe(hashes[1]);
     expect(JSON.stringify(hashes)).not.toContain('correct horse');
+  });
+
+  it('keeps reporter contact in its own columns and the report token only as its SHA-256', async () => {
+    const dir = tmpDir('ops-store-');
+    const store = open(dir);
+    const { report, token } = await store.reports.create(newReport());
+    const row = raw(dir).prepare('SELECT * FROM reports WHERE id = ?').get(report.id) as Record<string, unknown>;
+    expect(row).toMatchObject({ reporter_email: 'ada@example.org', reporter_phone: '+13125550100', reporter_first_name: 'Ada', reporter_last_name: 'L.' });
+    expect(row.token_hash).toBe(createHash('sha256').update(token).digest('hex'));
+    expect(JSON.stringify(row)).not.toContain(token);
+    // nothing but the reporter columns holds the contact
+    const { reporter_email: _e, reporter_phone: _p, reporter_first_name: _f, reporter_last_name: _l, ...rest } = row;
+    expect(JSON.stringify(rest)).not.toMatch(/ada@example|5550100/);
   });
 });
