@@ -1,5 +1,6 @@
 // The control-room wall: header, map with operations layers, layer toggles, device detail.
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import type * as maplibregl from 'maplibre-gl';
 import type { FeatureCollection, Geometry } from 'geojson';
 import type { DeviceState } from '@city/shared/live-events';
 import { fetchConfig, fetchDistricts, type MapConfig } from './adapters/api.ts';
@@ -11,11 +12,18 @@ import { DetailPanel } from './features/detail-panel.tsx';
 import { Header } from './features/header.tsx';
 import { LAYER_KEYS, LayerControls, stateTotals, type Layers } from './features/layer-controls.tsx';
 import { MapView } from './features/map-view.tsx';
+import { IncidentDetailPanel } from './features/incidents/incident-detail.tsx';
+import { Sidebar, type SidebarTab } from './features/incidents/sidebar.tsx';
+import { useOperator } from './features/incidents/use-operator.ts';
+import { useIncidentLayer } from './features/incidents/incident-layer.ts';
+import { countActive, unacknowledgedCritical } from './core/incident-store.ts';
 
 declare global {
   interface Window {
     /** opens a device's detail panel, for end-to-end tests and the browser console */
     __select?: (id: string | undefined) => void;
+    /** opens an incident's detail panel */
+    __selectIncident?: (id: string | undefined) => void;
   }
 }
 
@@ -36,9 +44,26 @@ export function App() {
     fetchDistricts().then(setDistricts, (err: Error) => console.warn('districts unavailable', err));
   }, []);
 
-  const [layers, setLayers] = useState<Layers>({ sensors: true, cameras: true, districts: true });
+  const [layers, setLayers] = useState<Layers>({ sensors: true, cameras: true, districts: true, incidents: true });
   const [states, setStates] = useState<ReadonlySet<DeviceState>>(() => new Set(STATES));
-  const [selectedId, setSelectedId] = useState<string>();
+  const [selectedId, setSelectedDevice] = useState<string>();
+  const [selectedIncidentId, setSelectedIncident] = useState<string>();
+  // one detail panel at a time: a device or an incident
+  const setSelectedId = useCallback((id: string | undefined) => {
+    setSelectedDevice(id);
+    if (id) setSelectedIncident(undefined);
+  }, []);
+  const selectIncident = useCallback((id: string | undefined) => {
+    setSelectedIncident(id);
+    if (id) setSelectedDevice(undefined);
+  }, []);
+  const operator = useOperator();
+  const [chosenTab, setTab] = useState<SidebarTab>();
+  const tab: SidebarTab = chosenTab ?? (operator.session ? 'incidents' : 'devices');
+  const incidentCounts = useMemo(() => countActive(operator.live.incidents.values()), [operator.live.incidents]);
+  const [map, setMap] = useState<maplibregl.Map>();
+  useIncidentLayer(map, operator.live.incidents, layers.incidents, selectedIncidentId, selectIncident);
+  const alerting = useMemo(() => unacknowledgedCritical(operator.live.incidents.values()).length, [operator.live.incidents]);
 
   const toggleLayer = useCallback((layer: keyof Layers) => setLayers((l) => ({ ...l, [layer]: !l[layer] })), []);
   const toggleState = useCallback(
@@ -54,10 +79,14 @@ export function App() {
 
   useEffect(() => {
     window.__select = setSelectedId;
+    window.__selectIncident = selectIncident;
     const onKey = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.metaKey || e.altKey || (e.target as HTMLElement | null)?.closest?.('input, textarea, select')) return;
       const key = e.key.toLowerCase();
-      if (key === 'escape') return setSelectedId(undefined);
+      if (key === 'escape') {
+        setSelectedId(undefined);
+        return selectIncident(undefined);
+      }
       const layer = LAYER_KEYS.find((l) => l.keys.includes(key));
       if (layer) return toggleLayer(layer.layer);
       const n = Number(key);
@@ -67,8 +96,9 @@ export function App() {
     return () => {
       window.removeEventListener('keydown', onKey);
       delete window.__select;
+      delete window.__selectIncident;
     };
-  }, [toggleLayer, toggleState]);
+  }, [toggleLayer, toggleState, setSelectedId, selectIncident]);
 
   const counts = useMemo(() => countStates(liveState.devices.values()), [liveState.devices]);
   const filter = useMemo<DeviceFilter>(() => ({ sensors: layers.sensors, cameras: layers.cameras, states }), [layers.sensors, layers.cameras, states]);
@@ -76,17 +106,21 @@ export function App() {
   const selected = selectedId ? liveState.devices.get(selectedId) : undefined;
 
   return (
-    <div className={`app ${selectedId ? 'with-panel' : ''}`}>
-      <Header counts={counts} connection={liveState.connection} cityName="Chicago · central districts" />
+    <div className={`app ${selectedId || selectedIncidentId ? 'with-panel' : ''} ${alerting > 0 ? 'alerting' : ''}`}>
+      <Header
+        counts={counts}
+        connection={liveState.connection}
+        cityName="Chicago · central districts"
+        incidents={operator.session ? { active: incidentCounts.active, critical: incidentCounts.critical } : undefined}
+      />
       <main className="stage">
         {config ? (
-          <MapView config={config} districts={districts} devices={liveState.devices} filter={filter} showDistricts={layers.districts} selectedId={selectedId} onSelect={setSelectedId} />
+          <MapView config={config} districts={districts} live={live} filter={filter} showDistricts={layers.districts} selectedId={selectedId} onSelect={setSelectedId} onMapReady={setMap} />
         ) : (
           <div className="map map-placeholder">{configError ? `Map configuration unavailable: ${configError}` : 'Loading map…'}</div>
         )}
         <LayerControls layers={layers} states={states} stateCounts={stateTotals(counts)} onToggleLayer={toggleLayer} onToggleState={toggleState} />
-        {!selectedId && <AttentionList devices={liveState.devices} districtNames={names} clockOffsetMs={liveState.clockOffsetMs} onSelect={setSelectedId} />}
-        {selectedId && (
+        {selectedId ? (
           <DetailPanel
             key={selectedId}
             deviceId={selectedId}
@@ -94,6 +128,30 @@ export function App() {
             districtName={selected?.district ? names.get(selected.district) : undefined}
             clockOffsetMs={liveState.clockOffsetMs}
             onClose={() => setSelectedId(undefined)}
+          />
+        ) : selectedIncidentId && operator.session ? (
+          <IncidentDetailPanel
+            key={selectedIncidentId}
+            incidentId={selectedIncidentId}
+            live={operator.live.incidents.get(selectedIncidentId)}
+            user={operator.session.user}
+            districtName={(() => {
+              const d = operator.live.incidents.get(selectedIncidentId)?.district;
+              return d ? names.get(d) : undefined;
+            })()}
+            onChanged={operator.applyLocal}
+            onShowDevice={setSelectedId}
+            onClose={() => selectIncident(undefined)}
+          />
+        ) : (
+          <Sidebar
+            tab={tab}
+            onTab={setTab}
+            operator={{ ...operator, onLoggedIn: (s) => (operator.onLoggedIn(s), setTab('incidents')) }}
+            districtNames={names}
+            devicesNeedingAttention={counts.alarm + counts.warning + counts.offline}
+            onSelectIncident={selectIncident}
+            devices={<AttentionList embedded devices={liveState.devices} districtNames={names} clockOffsetMs={liveState.clockOffsetMs} onSelect={setSelectedId} />}
           />
         )}
       </main>

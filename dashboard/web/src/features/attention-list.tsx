@@ -10,15 +10,17 @@ export interface AttentionListProps {
   clockOffsetMs: number;
   onSelect: (id: string) => void;
   limit?: number;
+  /** inside another panel (the sidebar's devices tab): no panel of its own */
+  embedded?: boolean;
 }
 
-export function AttentionList({ devices, districtNames, clockOffsetMs, onSelect, limit = 14 }: AttentionListProps) {
+export function AttentionList({ devices, districtNames, clockOffsetMs, onSelect, limit = 14, embedded = false }: AttentionListProps) {
   const now = useNow(1000) + clockOffsetMs;
   const rows = [...devices.values()]
     .filter((d) => d.state !== 'ok')
     .sort((a, b) => STATE_SEVERITY[b.state] - STATE_SEVERITY[a.state] || (b.lastReadingAt ?? 0) - (a.lastReadingAt ?? 0));
   return (
-    <aside className="panel attention" data-testid="attention-list" aria-label="Needs attention">
+    <aside className={embedded ? 'attention' : 'panel attention'} data-testid="attention-list" aria-label="Needs attention">
       <h2 className="attention-title">
         Needs attention <span className="muted">{rows.length}</span>
       </h2>

@@ -7,9 +7,11 @@ export interface HeaderProps {
   counts: StateCounts;
   connection: ConnectionState;
   cityName: string;
+  /** active incidents, once an operator is logged in */
+  incidents?: { active: number; critical: number };
 }
 
-export function Header({ counts, connection, cityName }: HeaderProps) {
+export function Header({ counts, connection, cityName, incidents }: HeaderProps) {
   const now = useNow(1000);
   const time = new Date(now).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const date = new Date(now).toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
@@ -29,7 +31,12 @@ export function Header({ counts, connection, cityName }: HeaderProps) {
         <Count label="Offline" value={counts.offline} tone="offline" testId="count-offline" />
         <Count label="Alarms" value={counts.alarm} tone={counts.alarm > 0 ? 'alarm' : 'quiet'} testId="count-alarm" />
         <Count label="Warnings" value={counts.warning} tone={counts.warning > 0 ? 'warning' : 'quiet'} testId="count-warning" />
-        <Count label="Incidents" value="—" tone="quiet" />
+        <Count
+          label={incidents && incidents.critical > 0 ? `Incidents · ${incidents.critical} critical` : 'Incidents'}
+          value={incidents?.active ?? '—'}
+          tone={!incidents || incidents.active === 0 ? 'quiet' : incidents.critical > 0 ? 'alarm' : 'warning'}
+          testId="count-incidents"
+        />
         <Count label="Reports" value="—" tone="quiet" />
       </div>
       <div className="right">

@@ -7,12 +7,14 @@ export interface Layers {
   sensors: boolean;
   cameras: boolean;
   districts: boolean;
+  incidents: boolean;
 }
 
 export const LAYER_KEYS: ReadonlyArray<{ layer: keyof Layers; label: string; keys: string[] }> = [
   { layer: 'sensors', label: 'Sensors', keys: ['1', 's'] },
   { layer: 'cameras', label: 'Cameras', keys: ['2', 'c'] },
   { layer: 'districts', label: 'Districts', keys: ['3', 'd'] },
+  { layer: 'incidents', label: 'Incidents', keys: ['8', 'i'] },
 ];
 
 export interface LayerControlsProps {

@@ -1,20 +1,23 @@
 // The live map: the offline basemap from /api/config, districts, and devices clustered with counts per
-// state. Device data goes to the GeoJSON source with setData whenever the live store notifies (a few
-// times a second at most).
-import { useEffect, useRef, useState } from 'react';
+// state. Devices reach the map outside React: the live store tells us each message's changed ids, they
+// collect in a set, and when the map is ready for more (DrawPacer) what the map draws of them goes to the
+// source as a diff (GeoJSONSource.updateData). A snapshot or a filter change sends the whole collection.
+import { memo, useEffect, useRef, useState } from 'react';
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { FeatureCollection, Geometry } from 'geojson';
-import type { DeviceSnapshot } from '@city/shared/live-events';
 import type { MapConfig } from '../adapters/api.ts';
+import type { LiveStore } from '../adapters/live.ts';
+import { DEVICE_FEATURE_ID, DeviceSourceMirror } from '../core/device-source.ts';
+import { DrawPacer } from '../core/draw-pacer.ts';
 import {
   clusterColorExpression,
   clusterProperties,
   deviceBounds,
+  deviceSortKeyExpression,
   districtLabelPoints,
   stateColorExpression,
-  toDeviceFeatures,
   type DeviceFilter,
 } from '../core/geojson.ts';
 import { installImageFactory } from './map-images.ts';
@@ -24,15 +27,30 @@ maplibregl.setWorkerUrl(workerUrl);
 export const DEVICE_LAYERS = { clusters: 'device-clusters', sensors: 'sensors', cameras: 'cameras' } as const;
 const DISTRICT_LAYERS = ['districts-fill', 'districts-line', 'districts-label'];
 const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
+/**
+ * The devices source changes at most this often: state colours on the wall twice a second. Each change
+ * re-clusters the source in maplibre's worker and redraws the whole map, three or four frames; header,
+ * list and panel follow the live store on their own, four times a second.
+ */
+export const DEVICE_SOURCE_UPDATE_MS = 500;
+/**
+ * ... and keeps the map drawing device changes at most this share of the time: where a frame is slow
+ * (software WebGL on 2 cores: ~120 ms, ~0.45 s per change) changes come less often, every ~1.4 s, and
+ * the main thread stays free for the socket, the panels and the operator.
+ */
+export const DEVICE_SOURCE_DRAW_SHARE = 1 / 3;
 
 export interface MapViewProps {
   config: MapConfig;
   districts: FeatureCollection<Geometry | null> | undefined;
-  devices: ReadonlyMap<string, DeviceSnapshot>;
+  /** the live device table and its change feed */
+  live: LiveStore;
   filter: DeviceFilter;
   showDistricts: boolean;
   selectedId: string | undefined;
   onSelect: (id: string | undefined) => void;
+  /** the map once its operations layers are in (other layers go on top), undefined when it goes */
+  onMapReady?: (map: maplibregl.Map | undefined) => void;
 }
 
 declare global {
@@ -42,7 +60,8 @@ declare global {
   }
 }
 
-export function MapView(props: MapViewProps) {
+/** memo: the app re-renders with every live notification, the map does not need to */
+export const MapView = memo(function MapView(props: MapViewProps) {
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<maplibregl.Map | undefined>(undefined);
   const onSelect = useRef(props.onSelect);
@@ -69,6 +88,7 @@ export function MapView(props: MapViewProps) {
       attributionControl: { compact: true },
       dragRotate: false,
       pitchWithRotate: false,
+      fadeDuration: 0,
     });
     mapRef.current = map;
     window.__map = map;
@@ -109,8 +129,10 @@ export function MapView(props: MapViewProps) {
       map.on('mouseenter', DEVICE_LAYERS.clusters, () => (map.getCanvas().style.cursor = 'zoom-in'));
       map.on('mouseleave', DEVICE_LAYERS.clusters, () => (map.getCanvas().style.cursor = ''));
       setReady(true);
+      props.onMapReady?.(map);
     });
     return () => {
+      props.onMapReady?.(undefined);
       map.remove();
       mapRef.current = undefined;
       if (window.__map === map) delete window.__map;
@@ -119,18 +141,75 @@ export function MapView(props: MapViewProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.config]);
 
-  // devices: rebuilt on every live notification and filter change
+  // devices: the whole collection on a snapshot or a filter change, else a diff of what changed since
+  // the last update, paced by how long the map takes to draw them (core/draw-pacer.ts)
+  const { live, filter } = props;
   useEffect(() => {
     if (!ready) return;
     const map = mapRef.current!;
-    map.getSource<maplibregl.GeoJSONSource>('devices')?.setData(toDeviceFeatures(props.devices.values(), props.filter));
-    const bounds = framed.current.byOperator ? undefined : deviceBounds(props.devices.values());
-    if (bounds && !sameBounds(bounds, framed.current.bounds)) {
-      framed.current.bounds = bounds;
-      // room for the layer controls on the left and the side panel on the right
-      map.fitBounds(bounds, { padding: { top: 30, bottom: 30, left: 240, right: 400 }, maxZoom: 14, animate: false });
-    }
-  }, [ready, props.devices, props.filter]);
+    const source = map.getSource<maplibregl.GeoJSONSource>('devices')!;
+    const mirror = new DeviceSourceMirror();
+    const pacer = new DrawPacer({ minIntervalMs: DEVICE_SOURCE_UPDATE_MS, maxDrawShare: DEVICE_SOURCE_DRAW_SHARE, maxWaitMs: 5000 });
+    const dirty = new Set<string>();
+    let everything = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const update = () => {
+      timer = undefined;
+      let moved = everything;
+      if (everything) {
+        everything = false;
+        dirty.clear();
+        pacer.started(performance.now());
+        void source.setData(mirror.reset(live.devices.values(), filter));
+      } else {
+        const change = mirror.change(dirty, live.devices, filter);
+        dirty.clear();
+        if (!change) return; // nothing the map draws changed
+        pacer.started(performance.now());
+        if ('data' in change) {
+          moved = true;
+          void source.setData(change.data);
+        } else {
+          const { diff } = change;
+          moved = diff.add !== undefined || diff.remove !== undefined || diff.update?.some((u) => u.newGeometry) === true;
+          void source.updateData(diff);
+        }
+      }
+      if (moved && !framed.current.byOperator) frame(map, framed.current, deviceBounds(live.devices.values()));
+    };
+    const schedule = () => {
+      if (timer || (!everything && dirty.size === 0)) return;
+      timer = setTimeout(update, pacer.delayMs(performance.now()));
+    };
+    // drawn: the map went idle, or (while the camera moves and it never does) the source has its tiles
+    const onDrawn = () => {
+      if (!pacer.drawing) return;
+      pacer.drawn(performance.now());
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      schedule();
+    };
+    const onSourceData = (e: maplibregl.MapSourceDataEvent) => {
+      if (e.sourceId === 'devices' && e.isSourceLoaded && map.isMoving()) onDrawn();
+    };
+    map.on('idle', onDrawn);
+    map.on('sourcedata', onSourceData);
+    const off = live.onDevices((change) => {
+      if (change.type === 'snapshot') everything = true;
+      else {
+        for (const d of change.changed) dirty.add(d.id);
+        for (const id of change.removed) dirty.add(id);
+      }
+      schedule();
+    });
+    schedule();
+    return () => {
+      off();
+      map.off('idle', onDrawn);
+      map.off('sourcedata', onSourceData);
+      if (timer) clearTimeout(timer);
+    };
+  }, [ready, live, filter]);
 
   useEffect(() => {
     if (!ready || !props.districts) return;
@@ -150,7 +229,7 @@ export function MapView(props: MapViewProps) {
     const map = mapRef.current!;
     map.setFilter('selected', ['==', ['get', 'id'], props.selectedId ?? '']);
     // a device picked from a list may be off screen or inside a cluster: bring it into view
-    const position = props.selectedId ? props.devices.get(props.selectedId)?.position : undefined;
+    const position = props.selectedId ? live.devices.get(props.selectedId)?.position : undefined;
     if (!position) return;
     framed.current.byOperator = true;
     const point = map.project([position.lon, position.lat]);
@@ -169,6 +248,14 @@ export function MapView(props: MapViewProps) {
       {error && <div className="map-error">Map unavailable: {error}</div>}
     </div>
   );
+});
+
+/** Frames the fleet (widening as devices appear) until the operator moves the map. */
+function frame(map: maplibregl.Map, framed: { bounds?: [[number, number], [number, number]] }, bounds: [[number, number], [number, number]] | undefined) {
+  if (!bounds || sameBounds(bounds, framed.bounds)) return;
+  framed.bounds = bounds;
+  // room for the layer controls on the left and the side panel on the right
+  map.fitBounds(bounds, { padding: { top: 30, bottom: 30, left: 240, right: 400 }, maxZoom: 14, animate: false });
 }
 
 function addOperationsLayers(map: maplibregl.Map) {
@@ -177,6 +264,8 @@ function addOperationsLayers(map: maplibregl.Map) {
   map.addSource('devices', {
     type: 'geojson',
     data: EMPTY,
+    // features keyed by their `id` property, so that updateData can change them one by one
+    promoteId: DEVICE_FEATURE_ID,
     cluster: true,
     clusterRadius: 36,
     clusterMaxZoom: 15,
@@ -198,6 +287,7 @@ function addOperationsLayers(map: maplibregl.Map) {
   });
 
   const color = stateColorExpression() as maplibregl.ExpressionSpecification;
+  const worstOnTop = deviceSortKeyExpression() as maplibregl.ExpressionSpecification;
   map.addLayer({
     id: 'selected',
     type: 'circle',
@@ -230,6 +320,7 @@ function addOperationsLayers(map: maplibregl.Map) {
     type: 'circle',
     source: 'devices',
     filter: ['all', ['!', ['has', 'point_count']], ['==', ['get', 'camera'], false], ['in', ['get', 'state'], ['literal', ['alarm', 'warning']]]],
+    layout: { 'circle-sort-key': worstOnTop },
     paint: { 'circle-radius': 13, 'circle-color': color, 'circle-opacity': 0.25, 'circle-blur': 0.4 },
   });
   map.addLayer({
@@ -237,6 +328,7 @@ function addOperationsLayers(map: maplibregl.Map) {
     type: 'circle',
     source: 'devices',
     filter: ['all', ['!', ['has', 'point_count']], ['==', ['get', 'camera'], false]],
+    layout: { 'circle-sort-key': worstOnTop },
     paint: {
       'circle-radius': ['interpolate', ['linear'], ['zoom'], 12, 5, 15, 7, 17, 9],
       'circle-color': color,
@@ -249,7 +341,7 @@ function addOperationsLayers(map: maplibregl.Map) {
     type: 'symbol',
     source: 'devices',
     filter: ['all', ['!', ['has', 'point_count']], ['==', ['get', 'camera'], true]],
-    layout: { 'icon-image': ['concat', 'camera:', ['get', 'state']], 'icon-allow-overlap': true, 'icon-ignore-placement': true },
+    layout: { 'icon-image': ['concat', 'camera:', ['get', 'state']], 'icon-allow-overlap': true, 'icon-ignore-placement': true, 'symbol-sort-key': worstOnTop },
   });
 }
 
