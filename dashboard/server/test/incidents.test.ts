@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry, Incident, IncidentDetail, IncidentEventsToClient } from '@city/shared';
 import { track } from '../../../test/support/teardown.ts';
-import { connectMqtt, startStack, waitFor, type Stack } from './support/stack.ts';
+import { connectMqtt, login, startStack, waitFor, type OperatorClient as Client, type Stack } from './support/stack.ts';
 
 const ADMIN = { username: 'chief', password: 'correct horse battery' };
 
@@ -46,32 +46,6 @@ rules:
     offence: vehicle stopped in a bus lane
     retentionDays: 30
 `;
-
-interface Client {
-  cookie: string;
-  csrf: string;
-  call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-}
-
-async function login(base: string, username: string, password: string): Promise<Client> {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-  expect(res.status).toBe(200);
-  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return {
-    cookie,
-    csrf: csrfToken,
-    async call(method, path, body) {
-      const r = await fetch(`${base}${path}`, {
-        method,
-        headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await r.text();
-      return { status: r.status, body: (text ? JSON.parse(text) : undefined) as never };
-    },
-  };
-}
 
 async function startWithRules(): Promise<Stack> {
   const { tmpDir } = await import('../../../test/support/tmp.ts');

@@ -12,7 +12,7 @@ import { defaultCatalogue, toServiceDefinition, toServiceList } from '../src/ope
 import { child, parseXml, shape, type XmlNode } from './open311/xml-parse.ts';
 import { POST_REQUEST_BODY } from './open311/spec-examples.ts';
 import { GPS_LATITUDE_BYTES, jpegWithMetadata, plainJpeg, plainWebp, webpWithMetadata } from './support/images.ts';
-import { startStack, type Stack } from './support/stack.ts';
+import { login, startStack, type Stack } from './support/stack.ts';
 
 const API_KEY = 'test-key-0123456789abcdef';
 const ADMIN = { username: 'chief', password: 'correct horse battery' };
@@ -72,27 +72,6 @@ function multipart(fields: Record<string, string>, photos: Photo[] = []): FormDa
 const postForm = (base: string, fields: Record<string, string>, photos: Photo[] = [], headers: Record<string, string> = {}) =>
   call(base, '/api/reports', { method: 'POST', body: multipart({ service_code: '002', ...LOOP, ...fields }, photos), headers });
 
-interface Session {
-  call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
-}
-
-async function login(base: string, username: string, password: string): Promise<Session> {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-  expect(res.status).toBe(200);
-  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
-  return {
-    async call(method, path, body) {
-      const r = await fetch(`${base}${path}`, {
-        method,
-        headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await r.text();
-      return { status: r.status, body: (text ? JSON.parse(text) : undefined) as never };
-    },
-  };
-}
 
 /** A catalogue file: the demo city's, with service 001 asking the spec example's two questions. */
 function specCatalogueFile(): string {

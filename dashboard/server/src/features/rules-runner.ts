@@ -64,6 +64,8 @@ export class RulesRunner {
   /** signals are applied strictly in order: an update must not overtake its raise */
   private queue: Promise<void> = Promise.resolve();
   private lastPurgeAt = 0;
+  /** the registry as of the last tick: a map lookup per message, not a query (new ids fall back to one) */
+  private devicesById = new Map<string, Device>();
   private unsubscribe: (() => void) | undefined;
   private readonly counts = { readings: 0, cameraEvents: 0, raised: 0, updated: 0, cleared: 0, evidence: 0, failed: 0 };
 
@@ -100,7 +102,7 @@ export class RulesRunner {
     this.unsubscribe = this.ctx.incidents.onChange((incident, change) => {
       if (change === 'closed' && incident.dedupeKey) engine.markClosed(incident.dedupeKey);
     });
-    for (const device of this.ctx.registry.list()) this.track(device);
+    this.refreshDevices();
     const { mqtt } = config;
     this.feed = new MqttFeed({
       url: mqtt.url,
@@ -177,7 +179,7 @@ export class RulesRunner {
     if (!engine) return;
     const now = Date.now();
     if (parseTopic(topic).type === 'device-status') return;
-    const decoded = decodeMessage(topic, payload, { receivedAt: now, lookupDevice: (id) => this.ctx.registry.get(id) });
+    const decoded = decodeMessage(topic, payload, { receivedAt: now, lookupDevice: (id) => this.device(id) });
     if (!decoded.ok) return;
     for (const reading of decoded.readings) {
       // camera detections come as an event too: rules read the event, not its score reading
@@ -187,13 +189,23 @@ export class RulesRunner {
     }
     if (decoded.cameraEvent) {
       this.counts.cameraEvents++;
-      const camera = this.ctx.registry.get(decoded.cameraEvent.cameraId);
+      const camera = this.device(decoded.cameraEvent.cameraId);
       this.enqueue(engine.onCameraEvent(decoded.cameraEvent, { ...(camera?.position ? { position: camera.position } : {}), ...(camera?.district ? { district: camera.district } : {}) }, now));
     }
   }
 
+  private refreshDevices(): void {
+    const devices = this.ctx.registry.list();
+    this.devicesById = new Map(devices.map((d) => [d.id, d]));
+    for (const device of devices) this.track(device);
+  }
+
+  private device(id: string): Device | undefined {
+    return this.devicesById.get(id) ?? this.ctx.registry.get(id);
+  }
+
   private contextOf(reading: Reading) {
-    const device = this.ctx.registry.get(reading.deviceId);
+    const device = this.device(reading.deviceId);
     const position = reading.position ?? device?.position;
     const district = reading.district ?? device?.district;
     return {
@@ -216,7 +228,7 @@ export class RulesRunner {
     if (!engine) return;
     const now = Date.now();
     try {
-      for (const device of this.ctx.registry.list()) this.track(device);
+      this.refreshDevices();
     } catch (err) {
       this.ctx.logger.error('cannot read the device registry', { err });
     }

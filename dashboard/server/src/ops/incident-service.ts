@@ -27,9 +27,9 @@ import {
   type Severity,
 } from '@city/shared';
 import { WorkflowError, assertTransition, dueAt } from '../core/workflow.ts';
-import { OpsError } from './errors.ts';
 import { changedFields } from './audit.ts';
 import { applyIncidentPatch, linkKey } from './incidents.ts';
+import { ChangeListeners, inServiceTransaction } from './service-support.ts';
 import type { IncidentPatch, OpsRepositories, OpsStore } from './repositories.ts';
 import { normalizeUsername } from './users.ts';
 
@@ -139,38 +139,27 @@ export class IncidentService {
   private readonly store: OpsStore;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly listeners = new Set<IncidentListener>();
+  private readonly listeners: ChangeListeners<Parameters<IncidentListener>>;
 
   constructor(ctx: IncidentServiceContext) {
     this.store = ctx.store;
     this.logger = ctx.logger;
     this.now = ctx.now ?? Date.now;
+    this.listeners = new ChangeListeners(ctx.logger, 'incident');
   }
 
   /** Called after each committed change; returns the unsubscribe function. A throwing listener is logged, the rest still run. */
   onChange(listener: IncidentListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private emit(incident: Incident, change: IncidentChange): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(incident, change);
-      } catch (err) {
-        this.logger.error('incident change listener failed', { listener: listener.name || 'anonymous', incidentId: incident.id, change, err });
-      }
-    }
+    this.listeners.emit({ incidentId: incident.id, change }, incident, change);
   }
 
   /** Runs fn in a transaction; store errors become WorkflowErrors with the same status. */
-  private async inTransaction<T>(fn: (tx: OpsRepositories) => Promise<T>): Promise<T> {
-    try {
-      return await this.store.transaction(fn);
-    } catch (err) {
-      if (err instanceof OpsError) throw new WorkflowError(err.httpStatus, err.message);
-      throw err;
-    }
+  private inTransaction<T>(fn: (tx: OpsRepositories) => Promise<T>): Promise<T> {
+    return inServiceTransaction(this.store, fn);
   }
 
   private static async mustGet(tx: OpsRepositories, id: string): Promise<Incident> {

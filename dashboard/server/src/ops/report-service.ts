@@ -19,7 +19,7 @@ import { haversineM } from '../core/rules/fusion.ts';
 import { WorkflowError } from '../core/workflow.ts';
 import { expectedAtFor, findService, isClosedStatus, type Catalogue, type NewServiceRequest } from '../open311/index.ts';
 import { changedFields } from './audit.ts';
-import { OpsError } from './errors.ts';
+import { ChangeListeners, inServiceTransaction } from './service-support.ts';
 import type { IncidentService } from './incident-service.ts';
 import type {
   CreatedReport,
@@ -135,7 +135,7 @@ export class ReportService {
   private readonly catalogue: Catalogue;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly listeners = new Set<ReportListener>();
+  private readonly listeners: ChangeListeners<Parameters<ReportListener>>;
 
   constructor(ctx: ReportServiceContext) {
     this.store = ctx.store;
@@ -143,32 +143,21 @@ export class ReportService {
     this.catalogue = ctx.catalogue;
     this.logger = ctx.logger;
     this.now = ctx.now ?? Date.now;
+    this.listeners = new ChangeListeners(ctx.logger, 'report');
   }
 
   /** Called after each committed change; returns the unsubscribe function. A throwing listener is logged, the rest still run. */
   onChange(listener: ReportListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   private emit(report: ReportRecord, change: ReportChange, action: string): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(report, change, action);
-      } catch (err) {
-        this.logger.error('report change listener failed', { listener: listener.name || 'anonymous', reportId: report.id, change, err });
-      }
-    }
+    this.listeners.emit({ reportId: report.id, change }, report, change, action);
   }
 
   /** Runs fn in a transaction; store errors become WorkflowErrors with the same status. */
-  private async inTransaction<T>(fn: (tx: OpsRepositories) => Promise<T>): Promise<T> {
-    try {
-      return await this.store.transaction(fn);
-    } catch (err) {
-      if (err instanceof OpsError) throw new WorkflowError(err.httpStatus, err.message);
-      throw err;
-    }
+  private inTransaction<T>(fn: (tx: OpsRepositories) => Promise<T>): Promise<T> {
+    return inServiceTransaction(this.store, fn);
   }
 
   private static async mustGet(tx: OpsRepositories, id: string): Promise<ReportRecord> {

@@ -1,5 +1,6 @@
 // Test helpers: the project's broker (with auth) on port 0, a registry and a SQLite store in a temp dir,
 // and the dashboard on port 0 with its own service account. Everything is registered for teardown.
+import { expect } from 'vitest';
 import { sleep, waitFor } from '../../../../test/support/wait.ts';
 export { sleep, waitFor };
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -85,3 +86,29 @@ export function liveClient(base: string): LiveClient {
   return track(io(base, { autoConnect: false, transports: ['websocket'], reconnection: false }) as LiveClient, (s) => s.close());
 }
 
+/** A logged-in operator: the session cookie and CSRF token on every call. */
+export interface OperatorClient {
+  cookie: string;
+  csrf: string;
+  call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+}
+
+export async function login(base: string, username: string, password: string): Promise<OperatorClient> {
+  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  expect(res.status).toBe(200);
+  const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return {
+    cookie,
+    csrf: csrfToken,
+    async call(method, path, body) {
+      const r = await fetch(`${base}${path}`, {
+        method,
+        headers: { cookie, 'x-csrf-token': csrfToken, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      const text = await r.text();
+      return { status: r.status, body: (text ? JSON.parse(text) : undefined) as never };
+    },
+  };
+}
