@@ -5,10 +5,12 @@ import type { TimeSeriesStore } from '@city/shared/timeseries/store';
 import { INGEST_SUBSCRIPTIONS } from '@city/shared';
 import type { IngestConfig } from './config.ts';
 import { toDeadLetter } from './core/dead-letter.ts';
+import { subscriptionFilters } from './core/shared-subscription.ts';
 import { createIngestMetrics } from './core/ingest-metrics.ts';
 import { DeadLetterLog } from './adapters/dead-letter-log.ts';
 import { Journal } from './adapters/journal.ts';
 import { MqttSubscriber } from './adapters/mqtt-subscriber.ts';
+import { probeSharedSubscriptions } from './adapters/shared-subscription-probe.ts';
 import { SnapshotStore } from './adapters/snapshot-store.ts';
 import { MessageHandler } from './features/message-handler.ts';
 import { StoreWriter } from './features/store-writer.ts';
@@ -56,6 +58,8 @@ export function createIngest(ctx: IngestContext): Ingest {
   let subscriber: MqttSubscriber | undefined;
   let writer: StoreWriter | undefined;
   let started = false;
+  /** aborts waits of start() (the shared subscription probe) when stop() comes first */
+  let starting = new AbortController();
 
   const metrics = createIngestMetrics({
     journalPendingBytes: () => journal?.pendingBytes() ?? 0,
@@ -109,9 +113,15 @@ export function createIngest(ctx: IngestContext): Ingest {
         deviceCacheTtlMs: config.deviceCacheTtlMs,
         dedupeMaxKeys: config.dedupeMaxKeys,
       });
+      if (config.mqtt.sharedGroup !== undefined) {
+        // a broker without $share would grant the filters and deliver nothing: ask before subscribing
+        await probeSharedSubscriptions({ ...config.mqtt, logger: logger.child('mqtt'), signal: starting.signal });
+      }
       subscriber = new MqttSubscriber({
         ...config.mqtt,
-        subscriptions: INGEST_SUBSCRIPTIONS,
+        subscriptions: subscriptionFilters(INGEST_SUBSCRIPTIONS, config.mqtt.sharedGroup),
+        // a session that subscribed before joining the group would otherwise get every message twice
+        unsubscribeFirst: config.mqtt.sharedGroup !== undefined ? INGEST_SUBSCRIPTIONS : [],
         logger: logger.child('mqtt'),
         onMessage: (message, connection) => handler.handle(message, connection),
       });
@@ -119,6 +129,7 @@ export function createIngest(ctx: IngestContext): Ingest {
       logger.info('ingest running', {
         store: store.name,
         clientId: config.mqtt.clientId,
+        ...(config.mqtt.sharedGroup !== undefined ? { sharedGroup: config.mqtt.sharedGroup } : {}),
         journalDir: config.journal.dir,
         journalFsyncMs: config.journal.fsyncIntervalMs,
       });
@@ -131,6 +142,8 @@ export function createIngest(ctx: IngestContext): Ingest {
   async function stop(): Promise<void> {
     if (!started) return;
     started = false;
+    starting.abort(new Error('stopped during start-up'));
+    starting = new AbortController();
     // 1. no new messages (unacknowledged ones stay queued in the broker's session)
     await subscriber?.stop();
     // 2. drain the journal into the store for a while; what is left is replayed at the next start

@@ -11,6 +11,11 @@ export interface IngestConfig {
     url: string;
     /** fixed: the broker keeps this client's persistent session (and queued messages) across restarts */
     clientId: string;
+    /**
+     * MQTT shared subscription group: subscribe to `$share/{group}/{filter}` so the workers of one
+     * group split the messages. Only for brokers that offer `$share` (not aedes): docs/scale-out.md.
+     */
+    sharedGroup?: string;
     /** the registry account ingest logs in with (role service) */
     username: string;
     password?: string;
@@ -23,6 +28,7 @@ export interface IngestConfig {
   /** longest wait between store write retries */
   retryMaxMs: number;
   journal: {
+    /** this worker's alone: two workers never share a journal (a lock file refuses it) */
     dir: string;
     maxBytes: number;
     segmentBytes: number;
@@ -46,11 +52,25 @@ export interface IngestConfig {
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
+const SHARE_NAME_PATTERN = /^[^/+#\s]{1,64}$/;
 
 export function readIngestConfig(env: EnvReader): IngestConfig {
   const dataDir = env.str('DATA_DIR', './data');
   const mqttUrl = env.optionalUrl('MQTT_URL', ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:']);
   const clientId = env.str('INGEST_CLIENT_ID', 'ingest-1');
+  const sharedGroup = env.optionalStr('INGEST_SHARED_GROUP');
+  if (sharedGroup !== undefined) {
+    // [MQTT-4.8.2-2] a ShareName is at least one character and contains no "/", "+" or "#"
+    env.require(
+      SHARE_NAME_PATTERN.test(sharedGroup),
+      `INGEST_SHARED_GROUP: expected a share name of 1 to 64 characters without / + # or spaces (got ${JSON.stringify(sharedGroup)})`,
+    );
+    // workers of a group on the default id would take each other's session over, round and round
+    env.require(
+      env.optionalStr('INGEST_CLIENT_ID') !== undefined,
+      'INGEST_CLIENT_ID: expected a fixed id of its own for each worker when INGEST_SHARED_GROUP is set (got none: the default ingest-1 would be shared)',
+    );
+  }
   const username = env.str('INGEST_MQTT_USERNAME', 'ingest');
   env.require(DEVICE_ID_PATTERN.test(username), `INGEST_MQTT_USERNAME: expected a registry id: lowercase letters, digits, _ . - (got ${JSON.stringify(username)})`);
   const maxPayloadBytes = env.int('INGEST_MAX_PAYLOAD_BYTES', 1 * MiB, { min: 1024, max: 256 * MiB });
@@ -61,12 +81,13 @@ export function readIngestConfig(env: EnvReader): IngestConfig {
     maxBytes >= 4 * maxPayloadBytes,
     `INGEST_JOURNAL_MAX_BYTES: expected at least 4 × INGEST_MAX_PAYLOAD_BYTES (got ${maxBytes} < 4 × ${maxPayloadBytes})`,
   );
-  const journalDir = join(dataDir, 'ingest-journal');
+  const journalDir = env.str('INGEST_JOURNAL_DIR', join(dataDir, 'ingest-journal'));
   return {
     dataDir,
     mqtt: {
       url: mqttUrl?.toString() ?? 'mqtt://localhost:1883',
       clientId,
+      sharedGroup,
       username,
       password: env.optionalStr('INGEST_MQTT_PASSWORD'),
       keepaliveS: env.int('INGEST_MQTT_KEEPALIVE_S', 30, { min: 5, max: 3600 }),

@@ -20,10 +20,11 @@ export class DeadLetterLog {
   ) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
+    // first: workers sharing DATA_DIR open this file at the same time, and switching to WAL needs the lock
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit is in the OS at once (survives a process crash), fsync'd at checkpoints
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS dead_letters (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       received_at INTEGER NOT NULL,

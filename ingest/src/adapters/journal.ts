@@ -45,6 +45,7 @@ import {
   segmentFileName,
   type JournalPosition,
 } from '../core/journal-format.ts';
+import { JournalLock } from './journal-lock.ts';
 
 export type { JournalPosition } from '../core/journal-format.ts';
 
@@ -78,10 +79,10 @@ export class JournalFullError extends Error {
 export class Journal {
   /** sizes of the live segment files, by segment number (ascending insertion) */
   private readonly sizes = new Map<number, number>();
-  private active: number;
-  private fd: number;
+  private active!: number;
+  private fd!: number;
   private readFds = new Map<number, number>();
-  private checkpointPos: JournalPosition;
+  private checkpointPos!: JournalPosition;
   private liveBytes = 0;
   private pending = 0;
   private dirty = false;
@@ -92,10 +93,24 @@ export class Journal {
   private appendWaiters: (() => void)[] = [];
   private spaceWaiters: (() => void)[] = [];
   private fsyncErrorLogged = false;
+  /** one worker per journal directory (see journal-lock.ts) */
+  private readonly lock: JournalLock;
 
   private constructor(private readonly options: JournalOptions) {
-    const { dir, logger } = options;
+    const { dir } = options;
     mkdirSync(dir, { recursive: true });
+    this.lock = JournalLock.acquire(dir);
+    try {
+      this.recover();
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+  }
+
+  /** Finds the checkpoint, checks every record after it, cuts a torn tail, opens a fresh segment. */
+  private recover(): void {
+    const { dir, logger } = this.options;
     const stored = readCheckpoint(dir, logger);
     const segments = readdirSync(dir)
       .map(parseSegmentFileName)
@@ -159,8 +174,8 @@ export class Journal {
         bytes: this.pendingBytes(),
       });
     }
-    if (options.fsyncIntervalMs > 0) {
-      this.fsyncTimer = setInterval(() => this.fsyncTick(), options.fsyncIntervalMs);
+    if (this.options.fsyncIntervalMs > 0) {
+      this.fsyncTimer = setInterval(() => this.fsyncTick(), this.options.fsyncIntervalMs);
       this.fsyncTimer.unref();
     }
   }
@@ -355,6 +370,7 @@ export class Journal {
     for (const fd of this.readFds.values()) closeSync(fd);
     this.readFds.clear();
     for (const wake of [...this.appendWaiters, ...this.spaceWaiters]) wake();
+    this.lock.release();
   }
 
   /** A position at the end of a sealed segment becomes the start of the next live one. */

@@ -11,6 +11,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '@city/shared';
 import { backoffDelayMs } from '../core/backoff.ts';
 import { LogLimiter } from '../core/log-limiter.ts';
+import { isSharedFilter } from '../core/shared-subscription.ts';
 
 export interface IncomingMessage {
   topic: string;
@@ -32,6 +33,8 @@ export interface MqttSubscriberOptions {
   keepaliveS: number;
   reconnectMaxMs: number;
   subscriptions: readonly string[];
+  /** filters a persistent session may still hold from an earlier configuration: dropped on the first connect */
+  unsubscribeFirst?: readonly string[];
   logger: Logger;
   onMessage: MessageSink;
 }
@@ -105,13 +108,24 @@ export class MqttSubscriber {
         logger.info('connected to the broker', { url: redactUrl(url), clientId, sessionPresent: connack.sessionPresent });
         if (connack.sessionPresent && !first) return;
         const subs = Object.fromEntries(this.options.subscriptions.map((t) => [t, { qos: 1 as const }]));
+        const stale = first ? (this.options.unsubscribeFirst ?? []) : [];
+        if (stale.length > 0) {
+          client.unsubscribe([...stale], (err) => {
+            if (err) logger.warn('could not drop earlier subscriptions of this session', { filters: stale, err });
+          });
+        }
         client.subscribe(subs, (err, granted) => {
           if (err) {
             logger.error('subscribe failed', { err });
             return;
           }
           const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-          if (refused.length > 0) logger.error('broker refused subscriptions (check the ingest account role)', { refused });
+          if (refused.length > 0) {
+            const hint = refused.some(isSharedFilter)
+              ? 'the broker may not offer shared subscriptions: unset INGEST_SHARED_GROUP (docs/scale-out.md)'
+              : 'check the ingest account role';
+            logger.error(`broker refused subscriptions (${hint})`, { refused });
+          }
           if (first) {
             first = false;
             resolve();
