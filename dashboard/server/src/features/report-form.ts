@@ -9,6 +9,8 @@
 //   GET  /api/reports/{id}/public      the status page's data: status, public updates, rounded
 //                                      location, photo URLs; never the reporter
 //   GET  /media/reports/{photoId}      a photo, metadata stripped
+//   GET  /api/reports/form-config      what the form checks before sending: photo count and size limits,
+//                                      the service area's bounds
 //
 // Errors are {errors: [{code, description}]} (each description starts with the field it is about).
 // No api_key: the form is the city's own page. A POST carrying an Origin other than this host is
@@ -50,6 +52,18 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
+/** GET /api/reports/form-config: the limits the form checks before it sends (the server checks them again). */
+export interface ReportFormConfig {
+  max_photos: number;
+  /** per photo */
+  max_photo_bytes: number;
+  /** where reports are accepted: [west, south, east, north] */
+  bounds: [number, number, number, number];
+  area_name: string;
+  /** what the status page calls a report's district */
+  districts: { id: string; name: string }[];
+}
 
 export function reportFormRouter(ctx: ReportsHttpContext): Router {
   const { config } = ctx;
@@ -104,6 +118,18 @@ export function reportFormRouter(ctx: ReportsHttpContext): Router {
       res.status(201).json(body);
     }),
   );
+
+  router.get('/api/reports/form-config', (_req, res) => {
+    const [west, south, east, north] = ctx.area.bounds;
+    const body: ReportFormConfig = {
+      max_photos: config.maxPhotos,
+      max_photo_bytes: config.maxPhotoBytes,
+      bounds: [west, south, east, north],
+      area_name: ctx.area.name,
+      districts: ctx.area.districts.map((d) => ({ id: d.id, name: d.name })),
+    };
+    res.set('Cache-Control', 'no-cache').json(body);
+  });
 
   router.get(
     '/api/reports/nearby',
