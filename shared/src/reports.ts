@@ -166,3 +166,21 @@ export interface OperatorReportDetail extends OperatorReport {
   /** open reports of the same service nearby: candidates for POST .../duplicate */
   possibleDuplicates: { id: string; distanceM: number; status: ReportStatus; description?: string; requestedAt: number }[];
 }
+
+// ---- live: the `/ops` socket.io namespace ----
+
+/**
+ * A report as `/ops` pushes it: the operator view WITHOUT the reporter's contact (viewers are on that
+ * socket too; operators read the contact from GET /api/reports/{id}).
+ */
+export type LiveReport = Omit<OperatorReport, 'reporter'>;
+
+export type LiveReportChange = 'created' | 'updated';
+
+/** Report events of the `/ops` namespace, next to IncidentEventsToClient on the same socket. */
+export interface ReportEventsToClient {
+  /** open reports plus those closed in the last hour (newest first, capped), on (re)connect */
+  reports: (payload: { reports: LiveReport[]; serverTime: number }) => void;
+  /** one report created (any way in: Open311, the city's form) or changed by an operator */
+  report: (payload: { report: LiveReport; change: LiveReportChange; serverTime: number }) => void;
+}

@@ -16,6 +16,8 @@ import { beforeAll, expect, it } from 'vitest';
 import { track } from '../../../test/support/teardown.ts';
 import { tmpDir } from '../../../test/support/tmp.ts';
 import { startSystem } from '../../../test/support/system.ts';
+import { reportsDeskScenario } from './reports-desk-scenario.ts';
+import { GPS_LATITUDE_BYTES, jpegWithMetadata } from '../../server/test/support/images.ts';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -258,5 +260,122 @@ it('an operator logs in, sees an incident appear live on the queue and the map, 
   await detail.getByRole('button', { name: 'Resolve' }).click();
   await expect.poll(() => page.getByTestId('incident-status').textContent()).toBe('Resolved');
   await expect.poll(() => page.getByTestId('incident-timeline').textContent()).toMatch(/acknowledged[\s\S]*resolved/);
+
+  // a citizen's report reaches the same operator: on the map, in the Reports tab, worked from its detail
+  await page.getByTestId('incident-detail').getByRole('button', { name: /close/i }).click();
+  const body = new FormData();
+  body.append('service_code', '002');
+  body.append('lat', '41.8819');
+  body.append('long', '-87.6278');
+  body.append('description', 'Street light out at the corner <b>since Monday</b>');
+  const created = await fetch(`${base}/api/reports`, { method: 'POST', body });
+  expect(created.status).toBe(201);
+  const { service_request_id: reportId } = (await created.json()) as { service_request_id: string };
+  await reportsDeskScenario(page, { reportId, screenshotDir: SCREENSHOT_DIR });
+  expect(pageErrors).toEqual([]);
+}, 120_000);
+
+it('a citizen reports a problem from a phone, follows it on its status page, and is told when it is already reported', async () => {
+  const dataDir = tmpDir();
+  const { base } = await startSystem(dataDir, { DEMO_FLEET: 'false' });
+  const browser = await launchBrowser();
+  const phone = track(await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }), (c) => c.close());
+  const page = await phone.newPage();
+  const pageErrors: string[] = [];
+  const dialogs: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  // the control room's bundle is not what a phone downloads for the form
+  const scripts: string[] = [];
+  page.on('request', (req) => req.resourceType() === 'script' && scripts.push(new URL(req.url()).pathname));
+
+  await page.goto(`${base}/report`);
+  await page.getByTestId('category-001').click();
+  // Pothole asks how big (required): its questions come from services/001.json
+  const size = page.getByTestId('attribute-size');
+  await expect.poll(() => size.textContent()).toContain('(required)');
+  await size.getByRole('radio').first().check();
+
+  // the pin: tap the map
+  await page.waitForFunction(() => window.__map !== undefined);
+  await mapIdle(page);
+  await page.getByTestId('pin-map').locator('canvas').click({ position: { x: 180, y: 150 } });
+  await expect.poll(() => page.getByTestId('lat').inputValue()).toMatch(/^41\.\d+$/);
+  const lat = await page.getByTestId('lat').inputValue();
+  const long = await page.getByTestId('long').inputValue();
+  expect(Number(long)).toBeLessThan(-87);
+
+  const description = 'Deep hole by the kerb <script>alert(1)</script><b>bold</b>';
+  await page.getByTestId('description').fill(description);
+  await expect.poll(() => page.locator('#description-count').textContent()).toBe(`${[...description].length} / 4000 characters`);
+  // the limits come from the server (REPORTS_MAX_PHOTOS, REPORTS_MAX_PHOTO_BYTES); a wrong type is refused before sending
+  expect(await page.locator('#photos-hint').textContent()).toContain('Up to 3 photos, JPEG, PNG or WebP, at most 5 MB each');
+  await page.getByTestId('photo-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') });
+  expect(await page.getByTestId('photo-notes').textContent()).toContain('notes.txt: only JPEG, PNG or WebP photos can be sent');
+  await page.getByTestId('photo-input').setInputFiles({ name: 'pothole.jpg', mimeType: 'image/jpeg', buffer: jpegWithMetadata() });
+  await page.getByTestId('photo-previews').locator('img').waitFor();
+  expect(await page.getByTestId('contact-note').textContent()).toMatch(/never shown publicly/);
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await mapIdle(page);
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'report-form.png'), fullPage: true });
+
+  await page.getByTestId('submit').click();
+  const id = (await page.getByTestId('receipt-id').textContent())!;
+  expect(id).toMatch(/^\d+$/);
+  expect(await page.getByTestId('receipt-token').textContent()).toBeTruthy();
+  expect(scripts.some((s) => s.includes('/assets/report-'))).toBe(true);
+  expect(scripts.some((s) => s.includes('/assets/main-'))).toBe(false);
+
+  // the status page: the description exactly as typed, as text
+  await page.getByTestId('receipt-status-link').click();
+  await page.waitForURL(`${base}/report/status/${id}`);
+  const shown = page.getByTestId('status-description');
+  await expect.poll(() => shown.textContent()).toBe(description);
+  expect(await shown.locator('b, script').count()).toBe(0);
+  expect(await page.locator('b').count()).toBe(0);
+  expect(await page.getByTestId('status-label').getAttribute('data-status')).toBe('open');
+  expect(await page.getByTestId('status-service').textContent()).toBe('Pothole');
+  // the photo loads, and what the server gives out has no EXIF (and no GPS position)
+  const photo = page.getByTestId('status-photo');
+  await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  const photoUrl = (await photo.getAttribute('src'))!;
+  expect(photoUrl).toMatch(/^\/media\/reports\//);
+  const stored = Buffer.from(await (await fetch(`${base}${photoUrl}`)).arrayBuffer());
+  expect(stored.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  expect(stored.includes(Buffer.from('Exif\0\0', 'latin1'))).toBe(false);
+  expect(stored.includes(GPS_LATITUDE_BYTES)).toBe(false);
+  await page.getByTestId('status-map').waitFor();
+  await page.waitForFunction(() => window.__map !== undefined);
+  await mapIdle(page);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, 'report-status.png'), fullPage: true });
+  expect(dialogs).toEqual([]);
+
+  // a second citizen, same problem, same spot (typed this time): told before sending
+  await page.goto(`${base}/report`);
+  await page.getByTestId('category-001').click();
+  await page.getByTestId('lat').fill(lat);
+  await page.getByTestId('long').fill(long);
+  const nearby = page.getByTestId('nearby-report');
+  await nearby.first().waitFor();
+  expect(await nearby.count()).toBe(1);
+  expect(await nearby.first().textContent()).toContain(description);
+  expect(await nearby.getByTestId('nearby-link').getAttribute('href')).toBe(`/report/status/${id}`);
+  // sent anyway: the questions it misses are marked before sending, what the server refuses next to its field
+  await page.getByTestId('submit').click();
+  await expect.poll(() => page.getByTestId('attribute-size').textContent()).toContain('Please answer this question.');
+  await page.getByTestId('attribute-size').getByRole('radio').first().check();
+  await page.getByLabel('Email').fill('not-an-email');
+  await page.getByTestId('submit').click();
+  await expect.poll(() => page.locator('#email-error').textContent().catch(() => '')).toMatch(/^email: expected an address/);
+  expect(await page.getByTestId('receipt').count()).toBe(0);
+
+  // a report that does not exist
+  await page.goto(`${base}/report/status/999999`);
+  await page.getByTestId('status-not-found').waitFor();
+  expect(dialogs).toEqual([]);
   expect(pageErrors).toEqual([]);
 }, 90_000);

@@ -1,6 +1,8 @@
-// The operator side of the dashboard server's API: session, incidents and their actions. Every
-// state-changing request carries the session's CSRF token (the server refuses it otherwise).
+// The operator side of the dashboard server's API: session, incidents, citizen reports and their
+// actions. Every state-changing request carries the session's CSRF token (the server refuses it otherwise).
 import type { Incident, IncidentDetail, Operator, Severity } from '@city/shared/incidents';
+import type { ReportStatus } from '@city/shared/open311';
+import type { OperatorReport, OperatorReportDetail } from '@city/shared/reports';
 
 export interface Session {
   user: Operator;
@@ -71,4 +73,20 @@ export const incidentActions = {
   assign: (id: string, assignee: string) => act(id, 'assign', { assignee }),
   comment: (id: string, text: string) => act(id, 'comments', { text }),
   severity: (id: string, severity: Severity) => act(id, 'severity', { severity }),
+};
+
+// ---- citizen reports (operator role and above for the actions) ----
+
+export const fetchReport = (id: string) => call<OperatorReportDetail>('GET', `/api/reports/${encodeURIComponent(id)}`);
+
+const actOnReport = (id: string, action: string, body: object) => call<OperatorReport>('POST', `/api/reports/${encodeURIComponent(id)}/${action}`, body);
+
+export const reportActions = {
+  /** a status with an optional public note (published with the update) */
+  status: (id: string, status: ReportStatus, note?: string) => actOnReport(id, 'status', note ? { status, note } : { status }),
+  note: (id: string, text: string, isPublic: boolean) => actOnReport(id, 'notes', { text, public: isPublic }),
+  /** ISO 8601, or null for no estimate */
+  expected: (id: string, expectedAt: string | null) => actOnReport(id, 'expected', { expectedAt }),
+  duplicate: (id: string, of: string) => actOnReport(id, 'duplicate', { of }),
+  link: (id: string, incidentId: string) => actOnReport(id, 'link', { incidentId }),
 };

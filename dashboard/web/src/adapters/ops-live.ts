@@ -1,12 +1,16 @@
 // The operators' live link: socket.io namespace `/ops`, opened after log-in (the handshake carries the
-// session cookie; the server refuses it without one). Incidents arrive as a snapshot, then one change
-// at a time; listeners hear of it at most every `notifyIntervalMs`.
+// session cookie; the server refuses it without one). Incidents and citizen reports each arrive as a
+// snapshot, then one change at a time; listeners hear of it at most every `notifyIntervalMs`.
 import { io, type Socket } from 'socket.io-client';
 import type { Incident, IncidentEventsToClient } from '@city/shared/incidents';
+import type { LiveReport, ReportEventsToClient } from '@city/shared/reports';
 import { applyIncidentChange, applyIncidentSnapshot, pruneClosed, type IncidentTable } from '../core/incident-store.ts';
+import { applyReportChange, applyReportSnapshot, pruneClosedReports, type ReportTable } from '../core/report-store.ts';
 
 export interface OpsLiveState {
   incidents: ReadonlyMap<string, Incident>;
+  /** citizen reports: open ones and those closed in the last hour, without the reporter's contact */
+  reports: ReadonlyMap<string, LiveReport>;
   connected: boolean;
   version: number;
 }
@@ -24,16 +28,17 @@ export interface OpsLive {
 
 export function createOpsLive(notifyIntervalMs = 200): OpsLive {
   const table: IncidentTable = new Map();
+  const reportTable: ReportTable = new Map();
   const listeners = new Set<() => void>();
   const openedListeners = new Set<(i: Incident) => void>();
-  let state: OpsLiveState = { incidents: new Map(), connected: false, version: 0 };
-  let socket: Socket<IncidentEventsToClient> | undefined;
+  let state: OpsLiveState = { incidents: new Map(), reports: new Map(), connected: false, version: 0 };
+  let socket: Socket<IncidentEventsToClient & ReportEventsToClient> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let pruneTimer: ReturnType<typeof setInterval> | undefined;
 
   const notifyNow = () => {
     timer = undefined;
-    state = { ...state, incidents: new Map(table), version: state.version + 1 };
+    state = { ...state, incidents: new Map(table), reports: new Map(reportTable), version: state.version + 1 };
     for (const l of listeners) l();
   };
   const scheduleNotify = () => {
@@ -63,8 +68,17 @@ export function createOpsLive(notifyIntervalMs = 200): OpsLive {
         if (payload.change === 'opened' && result === 'opened') for (const l of openedListeners) l(payload.incident);
         scheduleNotify();
       });
+      socket.on('reports', (payload) => {
+        if (!payload || !Array.isArray(payload.reports)) return;
+        applyReportSnapshot(reportTable, payload.reports);
+        scheduleNotify();
+      });
+      socket.on('report', (payload) => {
+        if (!payload?.report) return;
+        if (applyReportChange(reportTable, payload.report) !== 'stale') scheduleNotify();
+      });
       pruneTimer = setInterval(() => {
-        if (pruneClosed(table, Date.now()) > 0) scheduleNotify();
+        if (pruneClosed(table, Date.now()) + pruneClosedReports(reportTable, Date.now()) > 0) scheduleNotify();
       }, 60_000);
     },
     stop() {
@@ -74,7 +88,8 @@ export function createOpsLive(notifyIntervalMs = 200): OpsLive {
       timer = undefined;
       if (pruneTimer) clearInterval(pruneTimer);
       table.clear();
-      state = { incidents: new Map(), connected: false, version: state.version + 1 };
+      reportTable.clear();
+      state = { incidents: new Map(), reports: new Map(), connected: false, version: state.version + 1 };
       for (const l of listeners) l();
     },
     subscribe(listener) {

@@ -9,9 +9,11 @@ export interface HeaderProps {
   cityName: string;
   /** active incidents, once an operator is logged in */
   incidents?: { active: number; critical: number };
+  /** new citizen reports (status open, nobody has taken them up), once an operator is logged in */
+  reports?: { fresh: number };
 }
 
-export function Header({ counts, connection, cityName, incidents }: HeaderProps) {
+export function Header({ counts, connection, cityName, incidents, reports }: HeaderProps) {
   const now = useNow(1000);
   const time = new Date(now).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   const date = new Date(now).toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short' });
@@ -37,7 +39,7 @@ export function Header({ counts, connection, cityName, incidents }: HeaderProps)
           tone={!incidents || incidents.active === 0 ? 'quiet' : incidents.critical > 0 ? 'alarm' : 'warning'}
           testId="count-incidents"
         />
-        <Count label="Reports" value="—" tone="quiet" />
+        <Count label={reports ? 'New reports' : 'Reports'} value={reports?.fresh ?? '—'} tone={!reports || reports.fresh === 0 ? 'quiet' : 'report'} testId="count-reports" />
       </div>
       <div className="right">
         <div className={`conn conn-${connection}`} data-testid="connection" role="status">

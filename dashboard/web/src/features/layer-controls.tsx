@@ -1,13 +1,17 @@
 // Layer toggles and the state filter, each with its keyboard shortcut shown.
+import { Fragment } from 'react';
 import type { DeviceState } from '@city/shared/live-events';
 import { STATES } from '../core/geojson.ts';
 import type { StateCounts } from '../core/device-store.ts';
+import { ReportLegend } from './reports/report-legend.tsx';
 
 export interface Layers {
   sensors: boolean;
   cameras: boolean;
   districts: boolean;
   incidents: boolean;
+  /** citizen reports (after log-in) */
+  reports: boolean;
 }
 
 export const LAYER_KEYS: ReadonlyArray<{ layer: keyof Layers; label: string; keys: string[] }> = [
@@ -15,6 +19,7 @@ export const LAYER_KEYS: ReadonlyArray<{ layer: keyof Layers; label: string; key
   { layer: 'cameras', label: 'Cameras', keys: ['2', 'c'] },
   { layer: 'districts', label: 'Districts', keys: ['3', 'd'] },
   { layer: 'incidents', label: 'Incidents', keys: ['8', 'i'] },
+  { layer: 'reports', label: 'Reports', keys: ['9', 'r'] },
 ];
 
 export interface LayerControlsProps {
@@ -35,12 +40,15 @@ export function LayerControls({ layers, states, stateCounts, onToggleLayer, onTo
       <div className="group">
         <div className="group-title">Layers</div>
         {LAYER_KEYS.map(({ layer, label, keys }) => (
-          <button key={layer} className={`toggle ${layers[layer] ? 'on' : ''}`} aria-pressed={layers[layer]} onClick={() => onToggleLayer(layer)} data-testid={`toggle-${layer}`}>
-            <span className={`swatch swatch-${layer}`} />
-            {label}
-            <kbd>{keys[0]}</kbd>
-            <kbd>{keys[1]!.toUpperCase()}</kbd>
-          </button>
+          <Fragment key={layer}>
+            <button className={`toggle ${layers[layer] ? 'on' : ''}`} aria-pressed={layers[layer]} onClick={() => onToggleLayer(layer)} data-testid={`toggle-${layer}`}>
+              <span className={`swatch swatch-${layer}`} />
+              {label}
+              <kbd>{keys[0]}</kbd>
+              <kbd>{keys[1]!.toUpperCase()}</kbd>
+            </button>
+            {layer === 'reports' && layers.reports && <ReportLegend />}
+          </Fragment>
         ))}
       </div>
       <div className="group">
