@@ -29,6 +29,19 @@ export interface SimulatorConfig {
   silentDevices: number;
   silentAfterS: number;
   burst?: Burst;
+  /** simulated citizens' reports through Open311 (absent when --reports-per-min is 0) */
+  reports?: ReportsOptions;
+}
+
+export interface ReportsOptions {
+  /** reports per minute on average */
+  perMin: number;
+  /** the Open311 endpoint, e.g. http://localhost:8080/open311/v2 */
+  open311Url: string;
+  /** never logged or printed */
+  apiKey: string;
+  /** share of reports placed within ~50 m of a device in alarm on the dashboard's live map, 0..1 */
+  nearIncidentsRatio: number;
 }
 
 interface OptionDoc {
@@ -61,6 +74,10 @@ const OPTIONS: readonly OptionDoc[] = [
   { name: 'silent', arg: '<n>', def: '0', help: 'devices that stop publishing after --silent-after' },
   { name: 'silent-after', arg: '<s>', def: '30', help: 'seconds before the silent devices stop' },
   { name: 'burst', arg: '<m>x<s>[@<t>]', def: '', help: 'multiply the rate by m for s seconds, starting t s in (t defaults to 10)' },
+  { name: 'reports-per-min', arg: '<n>', env: 'SIM_REPORTS_PER_MIN', def: '0', help: 'citizen reports per minute through Open311; 0 = none' },
+  { name: 'open311-url', arg: '<url>', env: 'OPEN311_URL', def: 'http://localhost:8080/open311/v2', help: 'Open311 endpoint the reports are posted to' },
+  { name: 'open311-api-key', arg: '<key>', env: 'OPEN311_API_KEY', def: '', help: "api_key issued by the city (one of OPEN311_API_KEYS); prefer the env (a flag shows in ps)" },
+  { name: 'reports-near-incidents', arg: '<0..1>', env: 'SIM_REPORTS_NEAR_INCIDENTS', def: '0.3', help: 'share of reports within ~50 m of a device in alarm (the live map, GET /api/devices)' },
   { name: 'help', def: '', help: 'show this help' },
 ];
 
@@ -81,6 +98,7 @@ export function helpText(): string {
     '  npm run simulate -- --sensors 40 --cameras 4 --tts 4',
     '  npm run simulate -- --mode gateway --sensors 5000 --rate max --qos 0 --duration 30',
     '  npm run simulate -- --bad-ratio 0.05 --silent 3 --burst 5x30',
+    '  OPEN311_API_KEY=... npm run simulate -- --sensors 40 --reports-per-min 6',
   ].join('\n');
 }
 
@@ -162,6 +180,8 @@ export function parseSimulatorArgs(argv: readonly string[], env: Record<string, 
     else burst = b;
   }
 
+  const reports = readReportsOptions(str, env, problems);
+
   const config: SimulatorConfig = {
     mqttUrl: url,
     sensors: int('sensors', 200, 0, 1_000_000),
@@ -183,9 +203,38 @@ export function parseSimulatorArgs(argv: readonly string[], env: Record<string, 
   if (dataDir !== undefined) config.dataDir = dataDir;
   if (ratePerS !== undefined) config.ratePerS = ratePerS;
   if (burst) config.burst = burst;
+  if (reports) config.reports = reports;
   const devices = config.sensors + config.cameras + config.ttsDevices;
-  if (devices === 0) problems.push('--sensors, --cameras, --tts: expected at least one device in total (got 0)');
+  if (devices === 0 && !reports) problems.push('--sensors, --cameras, --tts: expected at least one device in total, or --reports-per-min above 0 (got 0)');
   if (config.silentDevices > devices) problems.push(`--silent: expected at most the ${devices} devices of the fleet (got ${config.silentDevices})`);
   if (problems.length > 0) return { kind: 'invalid', problems };
   return { kind: 'config', config };
+}
+
+/** The citizen-report options: each flag over its environment variable over the default. */
+function readReportsOptions(str: (name: string) => string | undefined, env: Record<string, string | undefined>, problems: string[]): ReportsOptions | undefined {
+  const raw = (name: string, envName: string) => str(name) ?? (env[envName]?.trim() || undefined);
+  const number = (name: string, envName: string, fallback: number, ok: (n: number) => boolean, what: string): number => {
+    const text = raw(name, envName);
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || !ok(n)) {
+      problems.push(`--${name} / ${envName}: expected ${what} (got ${JSON.stringify(text)})`);
+      return fallback;
+    }
+    return n;
+  };
+  const perMin = number('reports-per-min', 'SIM_REPORTS_PER_MIN', 0, (n) => n >= 0 && n <= 60_000, 'reports per minute in 0..60000');
+  const nearIncidentsRatio = number('reports-near-incidents', 'SIM_REPORTS_NEAR_INCIDENTS', 0.3, (n) => n >= 0 && n <= 1, 'a share in 0..1');
+  const open311Url = raw('open311-url', 'OPEN311_URL') ?? 'http://localhost:8080/open311/v2';
+  if (perMin === 0) return undefined;
+  try {
+    if (!['http:', 'https:'].includes(new URL(open311Url).protocol)) throw new Error('protocol');
+  } catch {
+    problems.push(`--open311-url / OPEN311_URL: expected an http:// or https:// URL (got ${JSON.stringify(open311Url)})`);
+  }
+  const apiKey = raw('open311-api-key', 'OPEN311_API_KEY');
+  // the key itself is never echoed
+  if (apiKey === undefined) problems.push('--open311-api-key / OPEN311_API_KEY: required when --reports-per-min is above 0 (a key the city lists in OPEN311_API_KEYS)');
+  return { perMin, open311Url, apiKey: apiKey ?? '', nearIncidentsRatio };
 }
