@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The tests run real servers: InfluxDB 1.x (Debian's influxdb), Mosquitto and its clients for
-# interoperability, openssl for TLS certificates, Chromium for the web app end to end. Installs whatever is missing when run as root with
-# apt-get; otherwise says what to install and fails.
+# interoperability and shared subscriptions, Redis for the broker and dashboard clusters, PostgreSQL for
+# the operations store, openssl for TLS certificates, Chromium for the web app end to end. Installs
+# whatever is missing when run as root with apt-get; otherwise says what to install and fails.
 set -euo pipefail
 missing=()
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v mosquitto_pub >/dev/null || missing+=(mosquitto-clients)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v redis-server >/dev/null || missing+=(redis-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v chromium >/dev/null || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

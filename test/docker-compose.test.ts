@@ -62,4 +62,20 @@ describe('docker-compose.yml', () => {
     expect(env.INFLUX_ORG).toBe('${INFLUX_ORG:-city}');
     expect(init.DOCKER_INFLUXDB_INIT_ORG).toBe('${INFLUX_ORG:-city}');
   });
+  it('the scaled profile: Redis-shared brokers and dashboards, three ingest workers each with its own client id and journal, one rules engine', () => {
+    const scaled = Object.entries(compose.services).filter(([, svc]) => svc.profiles?.includes('scaled')).map(([name]) => name);
+    expect(scaled.sort()).toEqual(['broker-b', 'dashboard-b', 'ingest-2', 'ingest-3', 'mosquitto', 'postgres', 'redis']);
+    const env = (name: string) => compose.services[name]!.environment!;
+    for (const name of ['broker', 'broker-b', 'dashboard', 'dashboard-b']) expect(env(name).REDIS_URL, name).toMatch(/REDIS_URL/);
+    expect(env('broker').BROKER_NAME).not.toBe(env('broker-b').BROKER_NAME);
+    const workers = ['ingest', 'ingest-2', 'ingest-3'];
+    expect(new Set(workers.map((w) => env(w).INGEST_CLIENT_ID)).size).toBe(3);
+    expect(new Set(workers.map((w) => env(w).INGEST_JOURNAL_DIR ?? '/data/ingest-journal')).size).toBe(3);
+    for (const w of ['ingest-2', 'ingest-3']) {
+      expect(env(w).MQTT_URL).toBe('mqtt://mosquitto:1883');
+      expect(env(w).INGEST_SHARED_GROUP).toBe('ingest');
+    }
+    expect(['dashboard', 'dashboard-b'].map((d) => env(d).RULES_ENGINE)).toEqual(['true', 'false']);
+    expect(compose.services['dashboard-b']!.depends_on).toMatchObject({ redis: { condition: 'service_healthy' }, postgres: { condition: 'service_healthy' } });
+  });
 });
