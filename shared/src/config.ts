@@ -84,7 +84,8 @@ export class EnvReader {
     } catch {
       // reported below
     }
-    return this.problem(name, `a URL starting with ${protocols.join(' or ')}`, raw);
+    // a URL may carry a password: the problem shows it as ***
+    return this.problem(name, `a URL starting with ${protocols.join(' or ')}`, raw.replace(/(\/\/[^/@:]*:)[^/@]*@/, '$1***@'));
   }
 
   /** Records a problem that spans several variables. */

@@ -228,6 +228,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX report_incidents_by_incident ON report_incidents(incident_id);
     `,
   },
+  {
+    version: 5,
+    name: 'notifications outbox and operator email',
+    up: `
+      -- where deadline reminders go; NULL: the desk address (NOTIFY_OPERATOR_EMAIL) if any
+      ALTER TABLE users ADD COLUMN email TEXT;
+      -- every message to a citizen or an operator, written before it is sent, kept with its result
+      CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,                     -- 'update' | 'expected' | 'reminder'
+        audience TEXT NOT NULL CHECK (audience IN ('citizen', 'operator')),
+        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+        recipient TEXT NOT NULL,                -- an address or a phone number: personal data
+        subject TEXT,
+        body TEXT NOT NULL,
+        dedupe_key TEXT UNIQUE,                 -- one message per update, expected date or reminder and channel
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at INTEGER,                -- epoch ms while pending
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        provider_response TEXT
+      );
+      CREATE INDEX notifications_due ON notifications(next_attempt_at) WHERE status = 'pending';
+      CREATE INDEX notifications_by_report ON notifications(report_id, id);
+    `,
+  },
 ];
 
 /**

@@ -1,7 +1,8 @@
 // The operations store: operators, sessions, incidents, the audit trail, the rule set, evidence and
 // citizen reports.
 // Interfaces in repositories.ts, the SQLite implementation in the other files, services on top.
-export { openOpsStore, SqliteOpsStore } from './store.ts';
+export { POSTGRES_URL_PROTOCOLS, openOpsStore, openOpsStoreAsync, SqliteOpsStore } from './store.ts';
+export { PgOpsStore, type PgOpsStoreOptions } from './pg/store.ts';
 export type * from './repositories.ts';
 export { AUDIT_LIST_LIMIT, INCIDENT_LIST_LIMIT, REPORT_LIST_LIMIT, REPORT_SOURCES } from './repositories.ts';
 export * from './errors.ts';

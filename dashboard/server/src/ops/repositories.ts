@@ -15,6 +15,7 @@ import type {
   Severity,
 } from '@city/shared';
 import type { ImageType } from '../core/image-info.ts';
+import type { NotificationRepository } from './notifications.ts';
 import type { NewServiceRequest, ServiceRequestRecord, ServiceRequestUpdateRecord } from '../open311/model.ts';
 
 // ---- users ----
@@ -359,6 +360,8 @@ export interface OpsRepositories {
   rules: RuleRepository;
   evidence: EvidenceRepository;
   reports: ReportRepository;
+  /** the notifications outbox (notifications.ts) */
+  notifications: NotificationRepository;
 }
 
 export interface OpsStore extends OpsRepositories {

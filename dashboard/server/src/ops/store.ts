@@ -6,6 +6,9 @@ import { SqliteConnection, openOpsDatabase } from './db.ts';
 import { SqliteEvidenceRepository } from './evidence.ts';
 import { SqliteIncidentRepository } from './incidents.ts';
 import { SqliteReportRepository } from './reports.ts';
+import { SqliteNotificationRepository } from './notifications.ts';
+import { PgOpsStore } from './pg/store.ts';
+import { POSTGRES_URL_PROTOCOLS } from './pg/url.ts';
 import type { OpsRepositories, OpsStore } from './repositories.ts';
 import { SqliteRuleRepository } from './rules.ts';
 import { SqliteSessionRepository } from './sessions.ts';
@@ -20,6 +23,7 @@ export class SqliteOpsStore implements OpsStore {
   readonly rules: SqliteRuleRepository;
   readonly evidence: SqliteEvidenceRepository;
   readonly reports: SqliteReportRepository;
+  readonly notifications: SqliteNotificationRepository;
   private readonly conn: SqliteConnection;
 
   constructor(db: Database.Database) {
@@ -31,6 +35,7 @@ export class SqliteOpsStore implements OpsStore {
     this.rules = new SqliteRuleRepository(this.conn);
     this.evidence = new SqliteEvidenceRepository(this.conn);
     this.reports = new SqliteReportRepository(this.conn);
+    this.notifications = new SqliteNotificationRepository(this.conn);
   }
 
   /** One connection: the transaction's repositories are the store's own, serialised by SqliteConnection. */
@@ -43,7 +48,29 @@ export class SqliteOpsStore implements OpsStore {
   }
 }
 
-/** Opens (creating and migrating) `${dataDir}/ops.sqlite`. */
-export function openOpsStore(dataDir: string): OpsStore {
-  return new SqliteOpsStore(openOpsDatabase(dataDir));
+export { POSTGRES_URL_PROTOCOLS };
+
+/**
+ * Opens the operations store: PostgreSQL when a DATABASE_URL is given (it migrates in the background
+ * and every call waits for that; `openOpsStoreAsync` waits up front), else (creating and migrating)
+ * `${dataDir}/ops.sqlite`.
+ */
+export function openOpsStore(dataDir: string, databaseUrl?: string | URL): OpsStore {
+  if (databaseUrl === undefined || databaseUrl === '') return new SqliteOpsStore(openOpsDatabase(dataDir));
+  if (!POSTGRES_URL_PROTOCOLS.includes(new URL(databaseUrl).protocol)) throw new Error(`DATABASE_URL: expected a URL starting with ${POSTGRES_URL_PROTOCOLS.join(' or ')}`);
+  return new PgOpsStore({ databaseUrl });
+}
+
+/** Like openOpsStore, resolving once the store is reachable and migrated (rejecting when it is not). */
+export async function openOpsStoreAsync(dataDir: string, databaseUrl?: string | URL): Promise<OpsStore> {
+  const store = openOpsStore(dataDir, databaseUrl);
+  if (store instanceof PgOpsStore) {
+    try {
+      await store.ready();
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+  return store;
 }

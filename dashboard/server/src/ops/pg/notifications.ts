@@ -1,0 +1,136 @@
+// The notifications outbox in PostgreSQL (notifications.ts has the contract): rows written pending,
+// one per dedupe key, each attempt recorded; and operators' email addresses for reminders.
+import { clampLimit } from '../db.ts';
+import { OpsNotFoundError, OpsValidationError } from '../errors.ts';
+import {
+  EMAIL_PATTERN,
+  NOTIFICATION_LIST_LIMIT,
+  type DeliveryResult,
+  type NewNotification,
+  type NotificationAudience,
+  type NotificationChannel,
+  type NotificationKind,
+  type NotificationRecord,
+  type NotificationRepository,
+  type NotificationStatus,
+} from '../notifications.ts';
+import { normalizeUsername } from '../users.ts';
+import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode, type PgConnection } from './connection.ts';
+
+/** errors and provider answers are kept to this many characters (as in the SQLite store) */
+const TEXT_MAX = 1000;
+const clip = (text: string) => (text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text);
+
+interface NotificationRow {
+  id: number;
+  report_id: string;
+  kind: NotificationKind;
+  audience: NotificationAudience;
+  channel: NotificationChannel;
+  recipient: string;
+  subject: string | null;
+  body: string;
+  dedupe_key: string | null;
+  status: NotificationStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  created_at: number;
+  sent_at: number | null;
+  provider_response: string | null;
+}
+
+const toRecord = (row: NotificationRow): NotificationRecord => ({
+  id: row.id,
+  reportId: row.report_id,
+  kind: row.kind,
+  audience: row.audience,
+  channel: row.channel,
+  recipient: row.recipient,
+  ...(row.subject !== null ? { subject: row.subject } : {}),
+  body: row.body,
+  ...(row.dedupe_key !== null ? { dedupeKey: row.dedupe_key } : {}),
+  status: row.status,
+  attempts: row.attempts,
+  ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+  ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
+  createdAt: row.created_at,
+  ...(row.sent_at !== null ? { sentAt: row.sent_at } : {}),
+  ...(row.provider_response !== null ? { providerResponse: row.provider_response } : {}),
+});
+
+export class PgNotificationRepository implements NotificationRepository {
+  constructor(private readonly db: PgConnection) {}
+
+  async enqueue(n: NewNotification, nowMs = Date.now()): Promise<NotificationRecord | undefined> {
+    try {
+      const { rows } = await this.db.guarded<NotificationRow>(
+        `INSERT INTO notifications (report_id, kind, audience, channel, recipient, subject, body, dedupe_key, status, attempts, next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
+        [n.reportId, n.kind, n.audience, n.channel, n.recipient, n.subject ?? null, n.body, n.dedupeKey ?? null, nowMs],
+      );
+      return rows[0] && toRecord(rows[0]);
+    } catch (err) {
+      if (pgErrorCode(err) === PG_FOREIGN_KEY_VIOLATION) throw new OpsNotFoundError(`report ${n.reportId} not found`);
+      throw err;
+    }
+  }
+
+  async due(nowMs: number, limit?: number): Promise<NotificationRecord[]> {
+    const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
+    const rows = await this.db.rows<NotificationRow>(
+      `SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`,
+      [nowMs, max],
+    );
+    return rows.map(toRecord);
+  }
+
+  async recordAttempt(id: number, result: DeliveryResult, nowMs = Date.now()): Promise<NotificationRecord> {
+    const row = result.ok
+      ? await this.db.one<NotificationRow>(
+          `UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = $1, provider_response = $2, next_attempt_at = NULL WHERE id = $3 RETURNING *`,
+          [nowMs, clip(result.providerResponse), id],
+        )
+      : result.retryAt !== undefined
+        ? await this.db.one<NotificationRow>('UPDATE notifications SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3 RETURNING *', [
+            clip(result.error),
+            result.retryAt,
+            id,
+          ])
+        : await this.db.one<NotificationRow>(
+            `UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = $1, next_attempt_at = NULL WHERE id = $2 RETURNING *`,
+            [clip(result.error), id],
+          );
+    if (!row) throw new OpsNotFoundError(`notification ${id} not found`);
+    return toRecord(row);
+  }
+
+  async forReport(reportId: string, limit?: number): Promise<NotificationRecord[]> {
+    const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
+    return (await this.db.rows<NotificationRow>('SELECT * FROM notifications WHERE report_id = $1 ORDER BY id LIMIT $2', [reportId, max])).map(toRecord);
+  }
+
+  async hasKey(dedupeKey: string): Promise<boolean> {
+    return (await this.db.one('SELECT 1 FROM notifications WHERE dedupe_key = $1', [dedupeKey])) !== undefined;
+  }
+
+  async expectedBetween(fromMs: number, toMs: number, statuses: readonly string[]): Promise<{ reportId: string; expectedAt: number }[]> {
+    if (statuses.length === 0) return [];
+    const rows = await this.db.rows<{ id: string; expected_at: number }>(
+      'SELECT id, expected_at FROM reports WHERE expected_at > $1 AND expected_at <= $2 AND status = ANY($3::text[]) ORDER BY expected_at, id LIMIT 1000',
+      [fromMs, toMs, statuses],
+    );
+    return rows.map((r) => ({ reportId: r.id, expectedAt: r.expected_at }));
+  }
+
+  async operatorEmail(username: string): Promise<string | undefined> {
+    return (await this.db.one<{ email: string | null }>('SELECT email FROM users WHERE username = $1', [normalizeUsername(username)]))?.email ?? undefined;
+  }
+
+  async setOperatorEmail(username: string, email: string | null): Promise<void> {
+    if (email !== null && !EMAIL_PATTERN.test(email)) throw new OpsValidationError(`email: expected an address like name@example.org (got ${JSON.stringify(email)})`);
+    const { rowCount } = await this.db.query('UPDATE users SET email = $1 WHERE username = $2', [email, normalizeUsername(username)]);
+    if (rowCount === 0) throw new OpsNotFoundError(`user ${username} not found`);
+  }
+}
