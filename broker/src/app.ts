@@ -6,11 +6,12 @@ import type { BrokerConfig } from './config.ts';
 import { ConnectRefused } from './core/connack.ts';
 import { Counter, Gauge, renderMetrics } from './core/metrics.ts';
 import { tcpListener, tlsListener, wsListener, type ConnectionHandler, type Listener } from './adapters/listeners.ts';
+import { createRedisCluster, type RedisCluster } from './adapters/redis.ts';
 import { AccessControl } from './features/acl.ts';
 import { Authenticator } from './features/auth.ts';
 import { remoteOf } from './features/clients.ts';
 import { ConnectionLimits } from './features/limits.ts';
-import { limitQueuedPerSession, type OutgoingPersistence } from './features/session-queue.ts';
+import { limitQueuedPerSession, limitQueuedPerSessionInRedis, type OutgoingPersistence } from './features/session-queue.ts';
 import { DeviceStatus } from './features/status.ts';
 
 export interface BrokerPorts {
@@ -28,6 +29,8 @@ export interface Broker {
   metricsText(): string;
   /** the aedes instance, for in-process services (ingest, dashboard) that want to publish directly */
   readonly aedes: Aedes;
+  /** aedes' id: with REDIS_URL, BROKER_NAME and a suffix new on every start */
+  readonly id: string;
 }
 
 export interface BrokerContext {
@@ -54,23 +57,40 @@ export async function createBroker(ctx: BrokerContext): Promise<Broker> {
     ),
   };
 
-  const aedes = await Aedes.createBroker({
-    connectTimeout: limits.connectTimeoutMs,
-    // keepaliveMaxS is enforced in features/limits.ts (CONNACK 2) rather than by aedes' keepaliveLimit (CONNACK 6)
-    drainTimeout: limits.drainTimeoutMs,
-  });
+  // REDIS_URL: messages, sessions, retained messages and queues shared with the other brokers
+  const cluster: RedisCluster | undefined = config.cluster
+    ? await createRedisCluster({ config: config.cluster, maxQueuedPerSession: limits.maxQueuedPerSession, logger: logger.child('redis') })
+    : undefined;
+  let aedes: Aedes;
+  try {
+    aedes = await Aedes.createBroker({
+      connectTimeout: limits.connectTimeoutMs,
+      // keepaliveMaxS is enforced in features/limits.ts (CONNACK 2) rather than by aedes' keepaliveLimit (CONNACK 6)
+      drainTimeout: limits.drainTimeoutMs,
+      ...(cluster
+        ? { id: cluster.brokerId, mq: cluster.mq, persistence: cluster.persistence, heartbeatInterval: config.cluster!.heartbeatIntervalMs }
+        : {}),
+    });
+  } catch (err) {
+    await cluster?.close();
+    throw err;
+  }
+  // a persistence that fails (Redis away longer than its retries) is reported here, not thrown
+  (aedes as unknown as NodeJS.EventEmitter).on('error', (err: Error) => logger.error('broker error', { err: err.message }));
 
-  // aedes' default in-memory persistence, wrapped before any client can connect
+  // wrapped before any client can connect
   const { persistence } = aedes as unknown as { persistence: OutgoingPersistence };
   let lastDropLogMs = 0;
-  limitQueuedPerSession(persistence, limits.maxQueuedPerSession, (clientId, topic) => {
+  const onDrop = (clientId: string, topic: string) => {
     metrics.queueDropped.inc();
     const now = Date.now();
     if (now - lastDropLogMs > 10_000) {
       lastDropLogMs = now;
       logger.warn('session queue full: dropping new messages for it', { clientId, topic, maxQueuedPerSession: limits.maxQueuedPerSession });
     }
-  });
+  };
+  if (cluster) limitQueuedPerSessionInRedis(persistence, cluster.redis, limits.maxQueuedPerSession, onDrop);
+  else limitQueuedPerSession(persistence, limits.maxQueuedPerSession, onDrop);
 
   const auth = new Authenticator({
     registry,
@@ -92,16 +112,19 @@ export async function createBroker(ctx: BrokerContext): Promise<Broker> {
     publishDenied: metrics.publishDenied,
     subscribeDenied: metrics.subscribeDenied,
   });
-  const status = new DeviceStatus({ aedes, registry, logger: logger.child('status'), identityOf });
+  const status = new DeviceStatus({ aedes, registry, logger: logger.child('status'), identityOf, clustered: cluster !== undefined });
 
+  const willTopics = new WeakMap<Client, string>();
   aedes.preConnect = (client, packet, done) => {
     gate.preConnect(client, packet);
+    if (packet.will) willTopics.set(client, packet.will.topic);
     done(null, true);
   };
   aedes.authenticate = (client, username, password, done) => {
     (async () => {
       gate.checkConnect(client);
-      await auth.authenticate(client, username, password);
+      const who = await auth.authenticate(client, username, password);
+      acl.checkWill(client, who, willTopics.get(client));
       gate.admit(client);
     })().then(
       () => done(null, true),
@@ -155,6 +178,7 @@ export async function createBroker(ctx: BrokerContext): Promise<Broker> {
 
   return {
     aedes,
+    id: aedes.id,
     ports,
     metricsText: () => renderMetrics([...gauges, ...Object.values(metrics)]),
     async start() {
@@ -169,11 +193,13 @@ export async function createBroker(ctx: BrokerContext): Promise<Broker> {
         throw err;
       }
       started = true;
-      logger.info('broker listening', { host: config.host, ...ports, maxConnections: limits.maxConnections });
+      logger.info('broker listening', { host: config.host, ...ports, maxConnections: limits.maxConnections, ...(cluster ? { brokerId: aedes.id } : {}) });
     },
     async stop() {
+      // closes every client (their wills and offline status go out) and the emitter
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(listeners.map((l) => l.stop()));
+      await cluster?.close();
       if (started) logger.info('broker stopped');
       started = false;
     },

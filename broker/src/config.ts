@@ -1,5 +1,6 @@
 // The broker's configuration: the only place that reads its environment variables.
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { createSecureContext } from 'node:tls';
 import { LOG_LEVELS, type EnvReader, type LogLevel } from '@city/shared';
 
@@ -25,6 +26,19 @@ export interface BrokerConfig {
   limits: BrokerLimits;
   /** standalone runner's /metrics and /healthz; 0 = any free port */
   httpPort: number;
+  /** several brokers sharing sessions and messages through Redis; undefined = one broker, in memory */
+  cluster?: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  /** REDIS_URL, e.g. redis://redis:6379/0 (rediss: for TLS); holds a password when one is set: never log it */
+  redisUrl: URL;
+  /** readable name of this broker in logs and in aedes' id (a fresh suffix is added on every start) */
+  brokerName: string;
+  /** how long start-up waits for Redis before giving up */
+  redisConnectTimeoutMs: number;
+  /** aedes' heartbeat: a broker silent for 3 of these is dead and another publishes its clients' last wills */
+  heartbeatIntervalMs: number;
 }
 
 export interface BrokerLimits {
@@ -76,6 +90,20 @@ function readTls(env: EnvReader): TlsConfig | undefined {
   return { port, certFile, keyFile, cert, key };
 }
 
+/** aedes' id ends up in Redis keys split on ':' and in $SYS/{id}/... topics: keep it to these. */
+const BROKER_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function readCluster(env: EnvReader): ClusterConfig | undefined {
+  const redisUrl = env.optionalUrl('REDIS_URL', ['redis:', 'rediss:']);
+  const fallbackName = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'broker';
+  const brokerName = env.str('BROKER_NAME', fallbackName);
+  env.require(BROKER_NAME.test(brokerName), `BROKER_NAME: expected 1-64 of A-Z a-z 0-9 _ . - (got ${JSON.stringify(brokerName)})`);
+  const redisConnectTimeoutMs = env.int('REDIS_CONNECT_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 });
+  const heartbeatIntervalMs = env.int('MQTT_CLUSTER_HEARTBEAT_MS', 60_000, { min: 100, max: 3_600_000 });
+  if (!redisUrl) return undefined;
+  return { redisUrl, brokerName, redisConnectTimeoutMs, heartbeatIntervalMs };
+}
+
 export function readBrokerConfig(env: EnvReader): BrokerConfig {
   const port = env.port('MQTT_PORT', 1883);
   const wsEnabled = env.bool('MQTT_WS_ENABLED', true);
@@ -90,6 +118,7 @@ export function readBrokerConfig(env: EnvReader): BrokerConfig {
     tls,
     allowAnonymous: env.bool('MQTT_ALLOW_ANONYMOUS', false),
     httpPort: env.port('BROKER_HTTP_PORT', 9101),
+    cluster: readCluster(env),
     limits: {
       maxPayloadBytes: env.int('MQTT_MAX_PAYLOAD_BYTES', 1_048_576, { min: 1, max: MQTT_MAX_REMAINING_LENGTH }),
       maxConnections: env.int('MQTT_MAX_CONNECTIONS', 10_000, { min: 1 }),

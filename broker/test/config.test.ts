@@ -40,6 +40,19 @@ describe('readBrokerConfig', () => {
     });
   });
 
+  it('joins a cluster with REDIS_URL, refusing another scheme and a broker name Redis keys cannot hold', () => {
+    expect(readBrokerConfig(new EnvReader({ REDIS_URL: 'redis://redis:6379/2', BROKER_NAME: 'broker-a' })).cluster).toEqual({
+      redisUrl: new URL('redis://redis:6379/2'),
+      brokerName: 'broker-a',
+      redisConnectTimeoutMs: 10_000,
+      heartbeatIntervalMs: 60_000,
+    });
+    expect(problemsOf({ REDIS_URL: 'http://redis:6379', BROKER_NAME: 'a:b' })).toEqual([
+      'REDIS_URL: expected a URL starting with redis: or rediss: (got "http://redis:6379")',
+      'BROKER_NAME: expected 1-64 of A-Z a-z 0-9 _ . - (got "a:b")',
+    ]);
+  });
+
   it('disables the WebSocket listener with MQTT_WS_ENABLED=false', () => {
     expect(readBrokerConfig(new EnvReader({ MQTT_WS_ENABLED: 'false' })).wsPort).toBeUndefined();
   });

@@ -8,9 +8,12 @@
 //   Mosquitto's max_queued_messages) and counted; other sessions still get them. A session that is
 //   online still receives a dropped message once (outgoingUpdate's 'no such packet' for it is
 //   answered as done, where aedes would otherwise disconnect the client), without redelivery.
-// The count is per broker process: with a shared persistence (Redis) the limit would belong there.
+// The count is per broker process. With the Redis persistence (a cluster) a session's queue is filled
+// by every broker and emptied by the one its client is on, so limitQueuedPerSessionInRedis asks Redis
+// for the queue's length instead (one pipelined LLEN per QoS 1/2 message with persistent subscribers).
 
 import type { AedesPublishPacket } from 'aedes';
+import type { Redis } from 'ioredis';
 
 interface QueueSub {
   clientId: string;
@@ -67,4 +70,41 @@ export function limitQueuedPerSession(
       if (err.message !== 'no such packet') throw err;
     });
   return { queued: (clientId) => counts.get(clientId) ?? 0 };
+}
+
+/**
+ * The same limit for aedes-persistence-redis: the length of the session's list in Redis (the key
+ * layout of aedes-persistence-redis 11: `outgoing:{encoded client id}`) decides. Brokers checking
+ * at the same moment may each add one past the limit: it bounds, it is not exact.
+ */
+export function limitQueuedPerSessionInRedis(
+  persistence: OutgoingPersistence,
+  redis: Redis,
+  maxQueuedPerSession: number,
+  onDrop: (clientId: string, topic: string) => void,
+): void {
+  const enqueueCombi = persistence.outgoingEnqueueCombi.bind(persistence);
+  const update = persistence.outgoingUpdate.bind(persistence);
+
+  async function withRoom(subs: QueueSub[], topic: string): Promise<QueueSub[]> {
+    if (subs.length === 0) return subs;
+    const lengths = await redis.pipeline(subs.map((sub) => ['llen', `outgoing:${encodeURIComponent(sub.clientId)}`])).exec();
+    return subs.filter((sub, i) => {
+      const [err, length] = lengths?.[i] ?? [null, 0];
+      if (err) throw err;
+      if ((length as number) < maxQueuedPerSession) return true;
+      onDrop(sub.clientId, topic);
+      return false;
+    });
+  }
+
+  persistence.outgoingEnqueueCombi = async (subs, packet) => {
+    const kept = await withRoom(subs, packet.topic);
+    if (kept.length > 0) await enqueueCombi(kept, packet);
+  };
+  persistence.outgoingEnqueue = (sub, packet) => persistence.outgoingEnqueueCombi([sub], packet);
+  persistence.outgoingUpdate = (client, packet) =>
+    update(client, packet).catch((err: Error) => {
+      if (err.message !== 'no such packet') throw err;
+    });
 }

@@ -11,16 +11,23 @@ export interface StatusContext {
   registry: DeviceRegistry;
   logger: Logger;
   identityOf: (client: Client | null) => Identity | undefined;
+  /**
+   * Other brokers share the registry and hold connections of their own (REDIS_URL): start-up must not
+   * mark their devices offline. A broker that dies leaves its devices "online" in the registry until
+   * they reconnect; their own last wills are published by a surviving broker (aedes' heartbeat).
+   */
+  clustered?: boolean;
 }
 
 export class DeviceStatus {
-  /** live connections per identity: a device may hold several (different client ids, or a takeover) */
+  /** live connections per identity on this broker: a device may hold several (different client ids, or a takeover) */
   private readonly connections = new Map<string, Set<Client>>();
 
   constructor(private readonly ctx: StatusContext) {}
 
   /** Devices marked online by a previous run that ended without saying goodbye are offline now. */
   start(): void {
+    if (this.ctx.clustered) return;
     for (const device of this.ctx.registry.list()) {
       if (device.online) this.ctx.registry.setOnline(device.id, false, device.lastSeenAt);
     }

@@ -1,9 +1,17 @@
 // The live map feed: MQTT messages -> LiveState -> per-client coalesced `deltas` over socket.io; a full
 // `snapshot` on connect and on `resync`. A timer re-reads the registry (devices added by the CLI) and
 // re-evaluates states that change with time alone (a silent device goes offline).
+//
+// REDIS_URL (several dashboard servers behind one address): socket.io gets its Redis adapter, so a
+// broadcast one server emits (the `/ops` namespace's incident and report changes, made by the server
+// whose REST call made them) reaches the clients of every server. The live map itself does not need
+// it: each server subscribes to MQTT and pushes its own coalesced `deltas` to its own sockets
+// (socket.emit to one socket stays local), so a reading reaches every client once.
 import { existsSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis } from 'ioredis';
 import { Server as SocketServer, type Socket } from 'socket.io';
 import {
   decodeMessage,
@@ -28,6 +36,16 @@ export interface LiveMapContext {
 
 type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
+/** How long start() waits for Redis (REDIS_URL) before it rejects; ioredis keeps retrying after. */
+const REDIS_READY_TIMEOUT_MS = 10_000;
+
+/** REDIS_URL for logs and errors: never the password. */
+function redactedUrl(url: URL): string {
+  const copy = new URL(url.toString());
+  if (copy.password) copy.password = '***';
+  return copy.toString();
+}
+
 export class LiveMap {
   readonly state = new LiveState();
   private io: SocketServer<ClientToServerEvents, ServerToClientEvents> | undefined;
@@ -36,6 +54,8 @@ export class LiveMap {
   private timer: ReturnType<typeof setInterval> | undefined;
   private devicesById = new Map<string, Device>();
   private readonly counts = { deltas: 0, messages: 0, undecodable: 0 };
+  /** the socket.io Redis adapter's publishing and subscribing connections (REDIS_URL) */
+  private redis: { pub: Redis; sub: Redis } | undefined;
 
   constructor(private readonly ctx: LiveMapContext) {
     const { mqtt } = ctx.config;
@@ -57,15 +77,33 @@ export class LiveMap {
     return this.feed.subscribed;
   }
 
-  /** Attaches socket.io to the dashboard's HTTP server and starts the feed. */
-  start(server: HttpServer): void {
+  /**
+   * Attaches socket.io to the dashboard's HTTP server and starts the feed. With REDIS_URL, resolves
+   * once both Redis connections are ready (rejects with the reason after REDIS_READY_TIMEOUT_MS; the
+   * failure is logged too, for a caller that does not wait).
+   */
+  start(server: HttpServer): Promise<void> {
     this.refresh();
-    const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false });
+    const { redisUrl } = this.ctx.config;
+    if (redisUrl) this.redis = this.openRedis(redisUrl);
+    const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>(server, {
+      serveClient: false,
+      ...(this.redis ? { adapter: createAdapter(this.redis.pub, this.redis.sub) } : {}),
+    });
     this.io = io;
     io.on('connection', (socket) => this.onConnection(socket));
     this.feed.start();
     this.timer = setInterval(() => this.refresh(), this.ctx.config.stateRefreshMs);
     this.timer.unref();
+    if (!this.redis || !redisUrl) return Promise.resolve();
+    const ready = Promise.all([this.redis.pub, this.redis.sub].map((c) => readyWithin(c, REDIS_READY_TIMEOUT_MS))).then(
+      () => this.ctx.logger.info('socket.io shares broadcasts through Redis', { url: redactedUrl(redisUrl) }),
+      (err: Error) => {
+        throw new Error(`REDIS_URL: cannot reach ${redactedUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS} ms (${err.message})`);
+      },
+    );
+    ready.catch((err: Error) => this.ctx.logger.error('socket.io Redis adapter not ready', { err: err.message }));
+    return ready;
   }
 
   async stop(): Promise<void> {
@@ -74,9 +112,28 @@ export class LiveMap {
     for (const c of this.clients.values()) c.stop();
     this.clients.clear();
     await this.feed.stop();
-    // io.close() would close the HTTP server too: the dashboard does that itself
-    this.io?.disconnectSockets(true);
+    // io.close() would close the HTTP server too: the dashboard does that itself. `local`: with the
+    // Redis adapter a plain disconnectSockets() would disconnect the other servers' clients too.
+    this.io?.local.disconnectSockets(true);
     this.io = undefined;
+    const redis = this.redis;
+    this.redis = undefined;
+    if (redis) await Promise.all([redis.pub, redis.sub].map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  private openRedis(url: URL): { pub: Redis; sub: Redis } {
+    const pub = new Redis(url.toString(), { connectionName: 'city-dashboard' });
+    const sub = pub.duplicate();
+    let lastLogMs = 0;
+    const onError = (err: Error) => {
+      const now = Date.now();
+      if (now - lastLogMs < 10_000) return;
+      lastLogMs = now;
+      this.ctx.logger.error('redis connection error', { url: redactedUrl(url), err: err.message });
+    };
+    pub.on('error', onError);
+    sub.on('error', onError);
+    return { pub, sub };
   }
 
   metricsText(): string {
@@ -173,4 +230,23 @@ export class LiveMap {
     for (const id of removed) for (const c of this.clients.values()) c.remove(id);
     for (const s of this.state.sweep(now)) this.publish(s);
   }
+}
+
+/** Resolves when `client` is ready; rejects with its last error (or a timeout) after `timeoutMs`. */
+function readyWithin(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let lastError: Error | undefined;
+    const onError = (err: Error) => (lastError = err);
+    const timer = setTimeout(() => {
+      client.off('error', onError);
+      reject(lastError ?? new Error('no answer'));
+    }, timeoutMs);
+    client.on('error', onError);
+    client.once('ready', () => {
+      clearTimeout(timer);
+      client.off('error', onError);
+      resolve();
+    });
+  });
 }
