@@ -8,7 +8,11 @@ import type { DashboardConfig } from './config.ts';
 import { apiRouter } from './features/api.ts';
 import { authRouter, bootstrapAdmin } from './features/auth.ts';
 import { attachOpsNamespace, incidentsRouter } from './features/incidents.ts';
+import { attachReportsLive } from './features/reports-live.ts';
+import { ReportFusion } from './features/report-fusion.ts';
+import { ReportIncidentSync } from './features/report-incident-sync.ts';
 import { reportRouters } from './features/reports.ts';
+import { Notifier, notificationsRouter } from './notify/index.ts';
 import { RulesRunner } from './features/rules-runner.ts';
 import { IncidentService, ReportService, openOpsStore, type OpsStore } from './ops/index.ts';
 import { basemapRouter } from './features/basemap.ts';
@@ -46,10 +50,16 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
   app.disable('x-powered-by');
   const startedAt = Date.now();
   const live = new LiveMap({ config: ctx.config, registry: ctx.registry, logger: ctx.logger.child('live') });
-  const ops = ctx.ops ?? openOpsStore(ctx.config.dataDir);
+  const ops = ctx.ops ?? openOpsStore(ctx.config.dataDir, ctx.config.databaseUrl);
   const incidents = new IncidentService({ store: ops, logger: ctx.logger.child('incidents') });
   const reports = new ReportService({ store: ops, incidents, catalogue: ctx.config.reports.catalogue, logger: ctx.logger.child('reports') });
   const reportRoutes = reportRouters({ config: ctx.config.reports, timeZone: ctx.config.incidents.timeZone, store: ops, reports, logger: ctx.logger.child('reports') });
+  // emails and SMS to reporters on public changes, reminders to operators (off without NOTIFY_SMTP_URL / NOTIFY_SMS_URL)
+  const notifier = new Notifier({ config: ctx.config.notify, timeZone: ctx.config.incidents.timeZone, catalogue: ctx.config.reports.catalogue, store: ops, reports, logger: ctx.logger.child('notify') });
+  // reports follow their incident's status; reports and incidents near each other are linked
+  const reportSync = new ReportIncidentSync({ incidents, reports, store: ops, logger: ctx.logger.child('report-sync') });
+  const { fusionRadiusM, fusionWindowMs } = ctx.config.incidents;
+  const reportFusion = new ReportFusion({ store: ops, incidents, reports, options: { radiusM: fusionRadiusM, windowMs: fusionWindowMs }, logger: ctx.logger.child('report-fusion') });
   const rules = ctx.config.incidents.rulesEngine
     ? new RulesRunner({ config: ctx.config, registry: ctx.registry, store: ops, incidents, liveState: live.state, logger: ctx.logger.child('rules') })
     : undefined;
@@ -66,7 +76,7 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
 
   app.get('/metrics', (_req, res) => {
     const own = `# TYPE city_dashboard_uptime_seconds gauge\ncity_dashboard_uptime_seconds ${Math.round((Date.now() - startedAt) / 1000)}\n`;
-    res.type('text/plain; version=0.0.4').send(own + live.metricsText() + (rules?.metricsText() ?? '') + (ctx.metricsSources ?? []).map((m) => m()).join(''));
+    res.type('text/plain; version=0.0.4').send(own + live.metricsText() + (rules?.metricsText() ?? '') + notifier.metricsText() + reportSync.metricsText() + reportFusion.metricsText() + (ctx.metricsSources ?? []).map((m) => m()).join(''));
   });
 
   // citizen reports' public side (Open311, the city's form, photos, open data) needs no session: before auth
@@ -75,6 +85,7 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
   app.use(authRouter({ store: ops, config: ctx.config.auth, logger: ctx.logger.child('auth') }));
   app.use('/api', incidentsRouter({ store: ops, incidents, ...(rules ? { rules } : {}), logger: ctx.logger.child('incidents') }));
   app.use('/api', reportRoutes.operatorRouter);
+  app.use('/api', notificationsRouter({ store: ops }));
   app.use('/api', apiRouter({ config: ctx.config, store: ctx.store, state: live.state }));
   app.use(basemapRouter());
   app.get('/status', (_req, res) => {
@@ -98,6 +109,7 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
 
   let server: Server | undefined;
   let detachOps: (() => void) | undefined;
+  let detachReportsLive: (() => void) | undefined;
   return {
     rules,
     ops,
@@ -106,10 +118,15 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     },
     async start() {
       await bootstrapAdmin(ops, ctx.config.auth.admin, ctx.logger.child('auth'));
+      reportSync.start();
+      reportFusion.start();
       await rules?.start();
+      await notifier.start();
       server = createServer(app);
-      live.start(server);
+      await live.start(server);
       detachOps = attachOpsNamespace(live.socketServer!, { store: ops, incidents, logger: ctx.logger.child('ops') });
+      // after attachOpsNamespace: it guards the namespace with the session cookie
+      detachReportsLive = attachReportsLive(live.socketServer!, { store: ops, reports, catalogue: ctx.config.reports.catalogue, logger: ctx.logger.child('ops') });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(ctx.config.httpPort, ctx.config.httpHost, () => resolve());
@@ -119,7 +136,11 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     async stop() {
       if (!server) return;
       detachOps?.();
+      detachReportsLive?.();
+      await notifier.stop();
       await rules?.stop();
+      await reportFusion.stop();
+      await reportSync.stop();
       await live.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server!.close(() => resolve()));

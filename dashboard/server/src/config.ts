@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { EnvReader } from '@city/shared';
 import { readAuthConfig, type AuthConfig } from './features/auth.ts';
 import { readReportsConfig, type ReportsConfig } from './features/reports-config.ts';
+import { readNotifyConfig, type NotifyConfig } from './notify/config.ts';
+import { POSTGRES_URL_PROTOCOLS } from './ops/pg/url.ts';
 
 /** Where `npm run build` in dashboard/web puts the web app. */
 export const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -35,6 +37,21 @@ export interface DashboardConfig {
   auth: AuthConfig;
   /** citizen reports: Open311 keys and catalogue, submission and photo limits, open data (time zone: incidents.timeZone) */
   reports: ReportsConfig;
+  /** notifications about citizen reports: SMTP, SMS gateway, retries, reminders */
+  notify: NotifyConfig;
+  /**
+   * REDIS_URL: several dashboard servers behind one address share socket.io broadcasts (the `/ops`
+   * changes one server makes reach the operators on the others) through socket.io's Redis adapter.
+   * Holds a password when one is set: never log it. Undefined = one server.
+   */
+  redisUrl?: URL;
+  /**
+   * DATABASE_URL: the operations store (operators, sessions, incidents, audit, rules, evidence, citizen
+   * reports, the notifications outbox) on PostgreSQL, `postgres://user:password@host:5432/city_ops`,
+   * shared by every dashboard server and the ops CLI. Holds a password: never log it. Undefined =
+   * SQLite in `${dataDir}/ops.sqlite`.
+   */
+  databaseUrl?: URL;
 }
 
 export interface IncidentsConfig {
@@ -79,6 +96,9 @@ export function readDashboardConfig(env: EnvReader): DashboardConfig {
     incidents: readIncidentsConfig(env),
     auth: readAuthConfig(env),
     reports: readReportsConfig(env),
+    notify: readNotifyConfig(env),
+    redisUrl: env.optionalUrl('REDIS_URL', ['redis:', 'rediss:']),
+    databaseUrl: env.optionalUrl('DATABASE_URL', [...POSTGRES_URL_PROTOCOLS]),
   };
 }
 
