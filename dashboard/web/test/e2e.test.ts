@@ -131,7 +131,7 @@ it('renders the live map and follows a new device in the detail panel', async ()
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png') });
   expect(pageErrors).toEqual([]);
-}, 60_000);
+}, 120_000);
 
 /** SIGTERM, as a deployment stops it: the process shuts down gracefully and exits. */
 async function stopSystem(child: ChildProcess): Promise<void> {
@@ -193,7 +193,7 @@ it('shows the connection going and coming back, and redraws from a full snapshot
     return (await devicesDrawn(page)) === 2 ? true : undefined;
   });
   expect(pageErrors).toEqual([]);
-}, 60_000);
+}, 120_000);
 
 it('an operator logs in, sees an incident appear live on the queue and the map, acknowledges and resolves it', async () => {
   const dataDir = tmpDir();
