@@ -5,31 +5,13 @@ import type { AuditEntry } from '@city/shared';
 import { StatementCache, clampLimit, json, parseJson, type SqliteConnection } from './db.ts';
 import { OpsValidationError } from './errors.ts';
 import { AUDIT_LIST_LIMIT, type AuditFilter, type AuditRepository, type NewAuditEntry } from './repositories.ts';
+import type { Encoded } from './rows/encoded.ts';
+import { toAuditEntry, type AuditRow } from './rows/audit.ts';
 
-interface AuditRow {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  entity_type: string;
-  entity_id: string;
-  before: string | null;
-  after: string | null;
-}
+/** As SQLite returns it: before/after as JSON text or NULL. */
+type SqliteAuditRow = Encoded<AuditRow, { before: string | null; after: string | null }>;
 
-function toEntry(row: AuditRow): AuditEntry {
-  const entry: AuditEntry = {
-    id: row.id,
-    at: row.at,
-    actor: row.actor,
-    action: row.action,
-    entityType: row.entity_type,
-    entityId: row.entity_id,
-  };
-  if (row.before !== null) entry.before = parseJson(row.before);
-  if (row.after !== null) entry.after = parseJson(row.after);
-  return entry;
-}
+const decodeEntry = (row: SqliteAuditRow): AuditEntry => toAuditEntry({ ...row, before: parseJson(row.before), after: parseJson(row.after) });
 
 export class SqliteAuditRepository implements AuditRepository {
   private readonly insert: Database.Statement;
@@ -43,12 +25,10 @@ export class SqliteAuditRepository implements AuditRepository {
   }
 
   async append(entry: NewAuditEntry): Promise<AuditEntry> {
-    for (const key of ['actor', 'action', 'entityType', 'entityId'] as const) {
-      if (typeof entry[key] !== 'string' || entry[key] === '') throw new OpsValidationError(`audit ${key}: expected a non-empty string`);
-    }
+    checkAuditEntry(entry);
     return this.conn.run(() =>
-      toEntry(
-        this.insert.get(entry.at ?? Date.now(), entry.actor, entry.action, entry.entityType, entry.entityId, json(entry.before), json(entry.after)) as AuditRow,
+      decodeEntry(
+        this.insert.get(entry.at ?? Date.now(), entry.actor, entry.action, entry.entityType, entry.entityId, json(entry.before), json(entry.after)) as SqliteAuditRow,
       ),
     );
   }
@@ -77,21 +57,37 @@ export class SqliteAuditRepository implements AuditRepository {
     }
     const order = filter.order === 'asc' ? 'ASC' : 'DESC';
     const sql = `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`;
-    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit) as AuditRow[]).map(toEntry));
+    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit) as SqliteAuditRow[]).map(decodeEntry));
   }
 
-  async *iterate(filter: Omit<AuditFilter, 'limit' | 'order' | 'afterId'> = {}, pageSize = 1000): AsyncIterable<AuditEntry> {
-    let afterId = 0;
-    for (;;) {
-      const page = await this.list({ ...filter, afterId, order: 'asc', limit: pageSize });
-      yield* page;
-      if (page.length < pageSize) return;
-      afterId = page[page.length - 1]!.id;
-    }
+  iterate(filter: Omit<AuditFilter, 'limit' | 'order' | 'afterId'> = {}, pageSize = 1000): AsyncIterable<AuditEntry> {
+    return iterateAudit(this, filter, pageSize);
   }
 }
 
 // ---- helpers for any AuditRepository ----
+
+/** OpsValidationError unless who, what and which entity are named. */
+export function checkAuditEntry(entry: NewAuditEntry): void {
+  for (const key of ['actor', 'action', 'entityType', 'entityId'] as const) {
+    if (typeof entry[key] !== 'string' || entry[key] === '') throw new OpsValidationError(`audit ${key}: expected a non-empty string`);
+  }
+}
+
+/** Every entry matching `filter`, oldest first, read through `audit.list` a page at a time (by id). */
+export async function* iterateAudit(
+  audit: Pick<AuditRepository, 'list'>,
+  filter: Omit<AuditFilter, 'limit' | 'order' | 'afterId'>,
+  pageSize: number,
+): AsyncIterable<AuditEntry> {
+  let afterId = 0;
+  for (;;) {
+    const page = await audit.list({ ...filter, afterId, order: 'asc', limit: pageSize });
+    yield* page;
+    if (page.length < pageSize) return;
+    afterId = page[page.length - 1]!.id;
+  }
+}
 
 /** The fields that differ between two versions of an object, each side only those (evidence one level deeper). */
 export function changedFields(before: object, after: object, ignore: readonly string[] = ['updatedAt']): { before: Record<string, unknown>; after: Record<string, unknown> } {

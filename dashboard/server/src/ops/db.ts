@@ -259,6 +259,15 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
+/** The migrations by version; throws unless they are numbered 1, 2, 3, ... without a gap (either store's). */
+export function orderedMigrations(migrations: readonly Migration[]): Migration[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  sorted.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migrations: expected version ${i + 1}, got ${m.version} (${m.name})`);
+  });
+  return sorted;
+}
+
 /**
  * Applies the migrations not yet recorded in schema_migrations, each in its own IMMEDIATE
  * transaction together with its record: a failing statement leaves neither a half-made schema nor a
@@ -273,10 +282,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   const applied: number[] = [];
   const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  sorted.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations: expected version ${i + 1}, got ${m.version} (${m.name})`);
-  });
+  const sorted = orderedMigrations(migrations);
   for (const m of sorted) {
     db.transaction(() => {
       // re-checked inside the write lock: another process may have applied it since we looked

@@ -5,54 +5,16 @@ import type { EvidenceRecord } from '@city/shared';
 import { clampLimit, type SqliteConnection } from './db.ts';
 import { OpsConflictError, OpsValidationError } from './errors.ts';
 import type { EvidenceAccess, EvidenceRepository, NewEvidence } from './repositories.ts';
+import type { Encoded } from './rows/encoded.ts';
+import { toEvidenceAccess, toEvidenceRecord, type EvidenceAccessRow, type EvidenceRow } from './rows/evidence.ts';
 
 export const EVIDENCE_LIST_LIMIT = { default: 500, max: 5000 } as const;
 
-interface EvidenceRow {
-  id: string;
-  camera_id: string;
-  event_id: string;
-  rule_id: string;
-  offence: string;
-  label: string;
-  plate: string | null;
-  zones: string;
-  lat: number | null;
-  lon: number | null;
-  district: string | null;
-  observed_at: number;
-  expires_at: number;
-  has_snapshot: number;
-}
+/** As SQLite returns it: zones as JSON text, the snapshot flag as 0/1. */
+type SqliteEvidenceRow = Encoded<EvidenceRow, { zones: string; has_snapshot: number }>;
 
-interface AccessRow {
-  id: number;
-  evidence_id: string;
-  username: string;
-  action: string;
-  at: number;
-}
-
-function toRecord(row: EvidenceRow): EvidenceRecord {
-  const record: EvidenceRecord = {
-    id: row.id,
-    cameraId: row.camera_id,
-    eventId: row.event_id,
-    ruleId: row.rule_id,
-    offence: row.offence,
-    label: row.label,
-    zones: JSON.parse(row.zones) as string[],
-    observedAt: row.observed_at,
-    hasSnapshot: row.has_snapshot === 1,
-    expiresAt: row.expires_at,
-  };
-  if (row.plate !== null) record.plate = row.plate;
-  if (row.lat !== null && row.lon !== null) record.position = { lat: row.lat, lon: row.lon };
-  if (row.district !== null) record.district = row.district;
-  return record;
-}
-
-const toAccess = (row: AccessRow): EvidenceAccess => ({ id: row.id, evidenceId: row.evidence_id, username: row.username, action: row.action, at: row.at });
+const decodeRecord = (row: SqliteEvidenceRow): EvidenceRecord =>
+  toEvidenceRecord({ ...row, zones: JSON.parse(row.zones), has_snapshot: row.has_snapshot === 1 });
 
 /** Every column but the BLOB: listing must not read the JPEGs. */
 const RECORD_COLUMNS = `id, camera_id, event_id, rule_id, offence, label, plate, zones, lat, lon, district, observed_at, expires_at,
@@ -106,20 +68,20 @@ export class SqliteEvidenceRepository implements EvidenceRepository {
         snapshot: jpeg ?? null,
       });
       if (changes === 0) throw new OpsConflictError(`evidence ${record.id} already exists`);
-      return toRecord(this.selectOne.get(record.id) as EvidenceRow);
+      return decodeRecord(this.selectOne.get(record.id) as SqliteEvidenceRow);
     });
   }
 
   get(id: string): Promise<EvidenceRecord | undefined> {
     return this.conn.run(() => {
-      const row = this.selectOne.get(id) as EvidenceRow | undefined;
-      return row ? toRecord(row) : undefined;
+      const row = this.selectOne.get(id) as SqliteEvidenceRow | undefined;
+      return row ? decodeRecord(row) : undefined;
     });
   }
 
   async list(options: { limit?: number } = {}): Promise<EvidenceRecord[]> {
     const limit = clampLimit(options.limit, EVIDENCE_LIST_LIMIT);
-    return this.conn.run(() => (this.selectPage.all(limit) as EvidenceRow[]).map(toRecord));
+    return this.conn.run(() => (this.selectPage.all(limit) as SqliteEvidenceRow[]).map(decodeRecord));
   }
 
   snapshot(id: string): Promise<Buffer | undefined> {
@@ -135,12 +97,12 @@ export class SqliteEvidenceRepository implements EvidenceRepository {
   }
 
   logAccess(evidenceId: string, username: string, action: string, atMs = Date.now()): Promise<EvidenceAccess> {
-    return this.conn.run(() => toAccess(this.insertAccess.get(evidenceId, username, action, atMs) as AccessRow));
+    return this.conn.run(() => toEvidenceAccess(this.insertAccess.get(evidenceId, username, action, atMs) as EvidenceAccessRow));
   }
 
   accessLog(evidenceId?: string): Promise<EvidenceAccess[]> {
     return this.conn.run(() =>
-      ((evidenceId === undefined ? this.selectAllAccess.all() : this.selectAccess.all(evidenceId)) as AccessRow[]).map(toAccess),
+      ((evidenceId === undefined ? this.selectAllAccess.all() : this.selectAccess.all(evidenceId)) as EvidenceAccessRow[]).map(toEvidenceAccess),
     );
   }
 }

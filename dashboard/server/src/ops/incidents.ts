@@ -1,91 +1,54 @@
 // Incidents and their comments in SQLite. Evidence and linked items are JSON columns, the position
 // two REAL columns; a partial unique index keeps at most one active incident per dedupe key.
 import type Database from 'better-sqlite3';
-import {
-  ACTIVE_STATUSES,
-  type Incident,
-  type IncidentCategory,
-  type IncidentComment,
-  type IncidentEvidence,
-  type IncidentSource,
-  type IncidentStatus,
-  type LinkedItem,
-  type Severity,
-  type SensorKind,
-} from '@city/shared';
+import { ACTIVE_STATUSES, type Incident, type IncidentComment, type LinkedItem } from '@city/shared';
 import { compareQueue } from '../core/workflow.ts';
 import { StatementCache, clampLimit, type SqliteConnection } from './db.ts';
 import { OpsConflictError, OpsNotFoundError, OpsValidationError } from './errors.ts';
 import { INCIDENT_LIST_LIMIT, type IncidentFilter, type IncidentPatch, type IncidentRepository } from './repositories.ts';
+import type { Encoded } from './rows/encoded.ts';
+import { toIncident, toIncidentComment, type IncidentCommentRow, type IncidentRow } from './rows/incidents.ts';
 
 /** Ids the store makes look like INC-000123; given ids (imports, tests) must at least be this tame. */
 export const INCIDENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const SEQUENCE_ID = /^INC-(\d{1,15})$/;
 export const formatIncidentId = (n: number): string => `INC-${String(n).padStart(6, '0')}`;
 
+/** OpsValidationError for a given id that is not INCIDENT_ID_PATTERN. */
+export function checkIncidentId(id: string): void {
+  if (!INCIDENT_ID_PATTERN.test(id)) throw new OpsValidationError(`incident id ${JSON.stringify(id)}: expected letters, digits, _ . : - (1-64)`);
+}
+
+/** n for a given INC-n: the sequence moves past it, so a generated id never collides with it. */
+export const incidentSequenceNumber = (id: string): number | undefined => {
+  const n = SEQUENCE_ID.exec(id)?.[1];
+  return n === undefined ? undefined : Number(n);
+};
+
+/** The store's answer to a second active incident with a dedupe key, naming the one that has it when known. */
+export const dedupeConflict = (dedupeKey: string | undefined, otherId: string | undefined): OpsConflictError =>
+  new OpsConflictError(`an active incident${otherId ? ` (${otherId})` : ''} already has dedupe key ${JSON.stringify(dedupeKey)}`);
+
 /** The key that makes two linked items the same link. */
 export const linkKey = (item: Pick<LinkedItem, 'type' | 'id'>): string => `${item.type}:${item.id}`;
 
-interface IncidentRow {
-  id: string;
-  title: string;
-  category: string;
-  severity: string;
-  status: string;
-  source: string;
-  device_id: string | null;
-  device_kind: string | null;
-  lat: number | null;
-  lon: number | null;
-  district: string | null;
-  dedupe_key: string | null;
-  explanation: string;
-  evidence: string;
-  linked: string;
-  opened_at: number;
-  updated_at: number;
-  acknowledged_at: number | null;
-  resolved_at: number | null;
-  assignee: string | null;
-  due_at: number | null;
-  auto_resolve: number;
+/** The items not linked yet (nor twice in `items`), in their order. */
+export function newLinks(linked: readonly LinkedItem[], items: readonly LinkedItem[]): LinkedItem[] {
+  const seen = new Set(linked.map(linkKey));
+  const added: LinkedItem[] = [];
+  for (const item of items) {
+    if (seen.has(linkKey(item))) continue;
+    seen.add(linkKey(item));
+    added.push(item);
+  }
+  return added;
 }
 
-interface CommentRow {
-  id: number;
-  incident_id: string;
-  author: string;
-  text: string;
-  at: number;
-}
+/** As SQLite returns it: evidence and links as JSON text, the flag as 0/1. */
+type SqliteIncidentRow = Encoded<IncidentRow, { evidence: string; linked: string; auto_resolve: number }>;
 
-function toIncident(row: IncidentRow): Incident {
-  const incident: Incident = {
-    id: row.id,
-    title: row.title,
-    category: row.category as IncidentCategory,
-    severity: row.severity as Severity,
-    status: row.status as IncidentStatus,
-    source: row.source as IncidentSource,
-    explanation: row.explanation,
-    evidence: JSON.parse(row.evidence) as IncidentEvidence,
-    linked: JSON.parse(row.linked) as LinkedItem[],
-    openedAt: row.opened_at,
-    updatedAt: row.updated_at,
-    autoResolve: row.auto_resolve === 1,
-  };
-  // optional fields only when set, so an incident reads back as it was written
-  if (row.device_id !== null) incident.deviceId = row.device_id;
-  if (row.device_kind !== null) incident.deviceKind = row.device_kind as SensorKind;
-  if (row.lat !== null && row.lon !== null) incident.position = { lat: row.lat, lon: row.lon };
-  if (row.district !== null) incident.district = row.district;
-  if (row.dedupe_key !== null) incident.dedupeKey = row.dedupe_key;
-  if (row.acknowledged_at !== null) incident.acknowledgedAt = row.acknowledged_at;
-  if (row.resolved_at !== null) incident.resolvedAt = row.resolved_at;
-  if (row.assignee !== null) incident.assignee = row.assignee;
-  if (row.due_at !== null) incident.dueAt = row.due_at;
-  return incident;
-}
+const decodeIncident = (row: SqliteIncidentRow): Incident =>
+  toIncident({ ...row, evidence: JSON.parse(row.evidence), linked: JSON.parse(row.linked), auto_resolve: row.auto_resolve === 1 });
 
 function toParams(incident: Incident) {
   return {
@@ -167,14 +130,14 @@ export class SqliteIncidentRepository implements IncidentRepository {
     this.filtered = new StatementCache(db);
   }
 
-  private row(id: string): IncidentRow | undefined {
-    return this.selectOne.get(id) as IncidentRow | undefined;
+  private row(id: string): SqliteIncidentRow | undefined {
+    return this.selectOne.get(id) as SqliteIncidentRow | undefined;
   }
 
   private mustGet(id: string): Incident {
     const row = this.row(id);
     if (!row) throw new OpsNotFoundError(`incident ${id} not found`);
-    return toIncident(row);
+    return decodeIncident(row);
   }
 
   /** Runs a write, turning the store's uniqueness errors into OpsConflictError. */
@@ -184,8 +147,8 @@ export class SqliteIncidentRepository implements IncidentRepository {
     } catch (err) {
       if (uniqueViolation(err, 'SQLITE_CONSTRAINT_PRIMARYKEY')) throw new OpsConflictError(`incident ${incident.id} already exists`);
       if (uniqueViolation(err, 'SQLITE_CONSTRAINT_UNIQUE')) {
-        const other = incident.dedupeKey ? this.selectActiveByKey.get(incident.dedupeKey) as IncidentRow | undefined : undefined;
-        throw new OpsConflictError(`an active incident${other ? ` (${other.id})` : ''} already has dedupe key ${JSON.stringify(incident.dedupeKey)}`);
+        const other = incident.dedupeKey ? (this.selectActiveByKey.get(incident.dedupeKey) as SqliteIncidentRow | undefined) : undefined;
+        throw dedupeConflict(incident.dedupeKey, other?.id);
       }
       throw err;
     }
@@ -198,14 +161,13 @@ export class SqliteIncidentRepository implements IncidentRepository {
         if (id === undefined) {
           id = formatIncidentId(this.nextSequence.get() as number);
         } else {
-          if (!INCIDENT_ID_PATTERN.test(id)) throw new OpsValidationError(`incident id ${JSON.stringify(id)}: expected letters, digits, _ . : - (1-64)`);
-          // a given INC-n moves the sequence past n, so a generated id never collides with it
-          const n = SEQUENCE_ID.exec(id)?.[1];
-          if (n !== undefined) this.raiseSequence.run(Number(n));
+          checkIncidentId(id);
+          const n = incidentSequenceNumber(id);
+          if (n !== undefined) this.raiseSequence.run(n);
         }
         const incident = { ...input, id, linked: input.linked ?? [] };
         this.write(incident, this.insert);
-        return toIncident(this.row(id)!);
+        return decodeIncident(this.row(id)!);
       }),
     );
   }
@@ -213,14 +175,14 @@ export class SqliteIncidentRepository implements IncidentRepository {
   get(id: string): Promise<Incident | undefined> {
     return this.conn.run(() => {
       const row = this.row(id);
-      return row ? toIncident(row) : undefined;
+      return row ? decodeIncident(row) : undefined;
     });
   }
 
   findActiveByDedupeKey(dedupeKey: string): Promise<Incident | undefined> {
     return this.conn.run(() => {
-      const row = this.selectActiveByKey.get(dedupeKey) as IncidentRow | undefined;
-      return row ? toIncident(row) : undefined;
+      const row = this.selectActiveByKey.get(dedupeKey) as SqliteIncidentRow | undefined;
+      return row ? decodeIncident(row) : undefined;
     });
   }
 
@@ -250,51 +212,36 @@ export class SqliteIncidentRepository implements IncidentRepository {
       params.push(filter.since);
     }
     const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT ?`;
-    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit) as IncidentRow[]).map(toIncident));
+    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit) as SqliteIncidentRow[]).map(decodeIncident));
   }
 
   listActive(): Promise<Incident[]> {
-    return this.conn.run(() => (this.selectActive.all() as IncidentRow[]).map(toIncident).sort(compareQueue));
+    return this.conn.run(() => (this.selectActive.all() as SqliteIncidentRow[]).map(decodeIncident).sort(compareQueue));
   }
 
   update(id: string, patch: IncidentPatch): Promise<Incident> {
     return this.conn.run(() => {
       const next = applyIncidentPatch(this.mustGet(id), patch);
       this.write(next, this.replace);
-      return toIncident(this.row(id)!);
+      return decodeIncident(this.row(id)!);
     });
   }
 
   addComment(incidentId: string, author: string, text: string, atMs = Date.now()): Promise<IncidentComment> {
     return this.conn.run(() => {
       this.mustGet(incidentId);
-      const row = this.insertComment.get(incidentId, author, text, atMs) as CommentRow;
-      return { id: row.id, incidentId: row.incident_id, author: row.author, text: row.text, at: row.at };
+      return toIncidentComment(this.insertComment.get(incidentId, author, text, atMs) as IncidentCommentRow);
     });
   }
 
   comments(incidentId: string): Promise<IncidentComment[]> {
-    return this.conn.run(() =>
-      (this.selectComments.all(incidentId) as CommentRow[]).map((row) => ({
-        id: row.id,
-        incidentId: row.incident_id,
-        author: row.author,
-        text: row.text,
-        at: row.at,
-      })),
-    );
+    return this.conn.run(() => (this.selectComments.all(incidentId) as IncidentCommentRow[]).map(toIncidentComment));
   }
 
   addLinks(id: string, items: LinkedItem[]): Promise<{ incident: Incident; added: LinkedItem[] }> {
     return this.conn.run(() => {
       const incident = this.mustGet(id);
-      const seen = new Set(incident.linked.map(linkKey));
-      const added: LinkedItem[] = [];
-      for (const item of items) {
-        if (seen.has(linkKey(item))) continue;
-        seen.add(linkKey(item));
-        added.push(item);
-      }
+      const added = newLinks(incident.linked, items);
       if (added.length > 0) this.updateLinked.run(JSON.stringify([...incident.linked, ...added]), id);
       return { incident: added.length > 0 ? this.mustGet(id) : incident, added };
     });

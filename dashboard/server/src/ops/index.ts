@@ -1,6 +1,7 @@
 // The operations store: operators, sessions, incidents, the audit trail, the rule set, evidence and
 // citizen reports.
-// Interfaces in repositories.ts, the SQLite implementation in the other files, services on top.
+// Interfaces in repositories.ts, the SQLite implementation in the other files, the PostgreSQL one in
+// pg/, the row types and row-to-record mappings both share in rows/, services on top.
 export { POSTGRES_URL_PROTOCOLS, openOpsStore, openOpsStoreAsync, SqliteOpsStore } from './store.ts';
 export { PgOpsStore, type PgOpsStoreOptions } from './pg/store.ts';
 export type * from './repositories.ts';

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { clampLimit, type SqliteConnection } from './db.ts';
 import { OpsNotFoundError, OpsValidationError } from './errors.ts';
+import { toNotification, type NotificationRow } from './rows/notifications.ts';
 import { normalizeUsername } from './users.ts';
 
 export const NOTIFICATION_CHANNELS = ['email', 'sms'] as const;
@@ -49,6 +50,8 @@ export type DeliveryResult =
 export const NOTIFICATION_LIST_LIMIT = { default: 200, max: 1000 } as const;
 /** errors and provider answers are kept to this many characters */
 const TEXT_MAX = 1000;
+/** An error or a provider's answer as stored: at most TEXT_MAX characters. */
+export const clipDeliveryText = (text: string): string => (text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text);
 
 export interface NotificationRepository {
   /** The new row, pending and due at once; undefined when its dedupeKey was already used. */
@@ -71,46 +74,6 @@ export interface NotificationRepository {
 
 /** Deliberately loose: one @, no spaces; the SMTP server has the last word. */
 export const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
-
-interface NotificationRow {
-  id: number;
-  report_id: string;
-  kind: NotificationKind;
-  audience: NotificationAudience;
-  channel: NotificationChannel;
-  recipient: string;
-  subject: string | null;
-  body: string;
-  dedupe_key: string | null;
-  status: NotificationStatus;
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: number | null;
-  created_at: number;
-  sent_at: number | null;
-  provider_response: string | null;
-}
-
-const toRecord = (row: NotificationRow): NotificationRecord => ({
-  id: row.id,
-  reportId: row.report_id,
-  kind: row.kind,
-  audience: row.audience,
-  channel: row.channel,
-  recipient: row.recipient,
-  ...(row.subject !== null ? { subject: row.subject } : {}),
-  body: row.body,
-  ...(row.dedupe_key !== null ? { dedupeKey: row.dedupe_key } : {}),
-  status: row.status,
-  attempts: row.attempts,
-  ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-  ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
-  createdAt: row.created_at,
-  ...(row.sent_at !== null ? { sentAt: row.sent_at } : {}),
-  ...(row.provider_response !== null ? { providerResponse: row.provider_response } : {}),
-});
-
-const clip = (text: string) => (text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text);
 
 export class SqliteNotificationRepository implements NotificationRepository {
   private readonly db: Database.Database;
@@ -153,7 +116,7 @@ export class SqliteNotificationRepository implements NotificationRepository {
         const row = this.insert.get(n.reportId, n.kind, n.audience, n.channel, n.recipient, n.subject ?? null, n.body, n.dedupeKey ?? null, nowMs, nowMs) as
           | NotificationRow
           | undefined;
-        return row && toRecord(row);
+        return row && toNotification(row);
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new OpsNotFoundError(`report ${n.reportId} not found`);
         throw err;
@@ -163,26 +126,26 @@ export class SqliteNotificationRepository implements NotificationRepository {
 
   due(nowMs: number, limit?: number): Promise<NotificationRecord[]> {
     const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
-    return this.conn.run(() => (this.selectDue.all(nowMs, max) as NotificationRow[]).map(toRecord));
+    return this.conn.run(() => (this.selectDue.all(nowMs, max) as NotificationRow[]).map(toNotification));
   }
 
   recordAttempt(id: number, result: DeliveryResult, nowMs = Date.now()): Promise<NotificationRecord> {
     return this.conn.run(() => {
       const row = (
         result.ok
-          ? this.markSent.get(nowMs, clip(result.providerResponse), id)
+          ? this.markSent.get(nowMs, clipDeliveryText(result.providerResponse), id)
           : result.retryAt !== undefined
-            ? this.markRetry.get(clip(result.error), result.retryAt, id)
-            : this.markFailed.get(clip(result.error), id)
+            ? this.markRetry.get(clipDeliveryText(result.error), result.retryAt, id)
+            : this.markFailed.get(clipDeliveryText(result.error), id)
       ) as NotificationRow | undefined;
       if (!row) throw new OpsNotFoundError(`notification ${id} not found`);
-      return toRecord(row);
+      return toNotification(row);
     });
   }
 
   forReport(reportId: string, limit?: number): Promise<NotificationRecord[]> {
     const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
-    return this.conn.run(() => (this.selectForReport.all(reportId, max) as NotificationRow[]).map(toRecord));
+    return this.conn.run(() => (this.selectForReport.all(reportId, max) as NotificationRow[]).map(toNotification));
   }
 
   hasKey(dedupeKey: string): Promise<boolean> {

@@ -3,11 +3,20 @@
 // from the shared sequences table ('1001'); the receipt token is kept only as its SHA-256.
 import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { IncidentCategory, ReportStatus } from '@city/shared';
-import type { ImageType } from '../core/image-info.ts';
-import type { AttributeAnswer, Reporter } from '../open311/model.ts';
 import { StatementCache, clampLimit, type SqliteConnection } from './db.ts';
 import { OpsNotFoundError, OpsValidationError } from './errors.ts';
+import type { Encoded } from './rows/encoded.ts';
+import {
+  REPORT_PATCH_COLUMNS,
+  toReport,
+  toReportNote,
+  toReportPhoto,
+  toReportUpdate,
+  type ReportNoteRow,
+  type ReportPhotoRow,
+  type ReportRow,
+  type ReportUpdateRow,
+} from './rows/reports.ts';
 import {
   REPORT_LIST_LIMIT,
   type CreatedReport,
@@ -20,7 +29,6 @@ import {
   type ReportPhoto,
   type ReportRecord,
   type ReportRepository,
-  type ReportSource,
   type ReportUpdate,
   type ReportUpdateFilter,
 } from './repositories.ts';
@@ -32,59 +40,11 @@ export const PHOTO_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 /** What the store makes: digits, no leading zero. */
 export const REPORT_ID_PATTERN = /^[1-9]\d{0,14}$/;
 
-interface ReportRow {
-  id: string;
-  service_code: string;
-  category: string;
-  status: string;
-  status_notes: string | null;
-  description: string | null;
-  lat: number | null;
-  lon: number | null;
-  district: string | null;
-  address: string | null;
-  address_id: string | null;
-  zipcode: string | null;
-  media_url: string | null;
-  attributes: string;
-  jurisdiction_id: string | null;
-  source: string;
-  client: string | null;
-  reporter_email: string | null;
-  reporter_phone: string | null;
-  reporter_first_name: string | null;
-  reporter_last_name: string | null;
-  reporter_device_id: string | null;
-  reporter_account_id: string | null;
-  requested_at: number;
-  updated_at: number;
-  expected_at: number | null;
-  closed_at: number | null;
-  duplicate_of: string | null;
-  incident_ids: string;
-  photo_ids: string;
-}
+/** As SQLite returns it: JSON text for the attributes and the gathered ids. */
+type SqliteReportRow = Encoded<ReportRow, { attributes: string; incident_ids: string; photo_ids: string }>;
 
-interface UpdateRow {
-  id: number;
-  report_id: string;
-  status: string;
-  description: string | null;
-  media_url: string | null;
-  author: string;
-  at: number;
-}
-
-interface PhotoRow {
-  id: string;
-  report_id: string;
-  position: number;
-  content_type: string;
-  bytes: number;
-  width: number | null;
-  height: number | null;
-  created_at: number;
-}
+const decodeReport = (row: SqliteReportRow): ReportRecord =>
+  toReport({ ...row, attributes: JSON.parse(row.attributes), incident_ids: JSON.parse(row.incident_ids), photo_ids: JSON.parse(row.photo_ids) });
 
 /** Every column but the token hash, with links and photo ids gathered (no BLOBs). */
 const REPORT_SELECT = `SELECT r.id, r.service_code, r.category, r.status, r.status_notes, r.description, r.lat, r.lon, r.district,
@@ -96,77 +56,6 @@ const REPORT_SELECT = `SELECT r.id, r.service_code, r.category, r.status, r.stat
   FROM reports r`;
 
 const PHOTO_COLUMNS = 'id, report_id, position, content_type, bytes, width, height, created_at';
-
-function toReporter(row: ReportRow): Reporter {
-  const reporter: Reporter = {};
-  if (row.reporter_email !== null) reporter.email = row.reporter_email;
-  if (row.reporter_phone !== null) reporter.phone = row.reporter_phone;
-  if (row.reporter_first_name !== null) reporter.firstName = row.reporter_first_name;
-  if (row.reporter_last_name !== null) reporter.lastName = row.reporter_last_name;
-  if (row.reporter_device_id !== null) reporter.deviceId = row.reporter_device_id;
-  if (row.reporter_account_id !== null) reporter.accountId = row.reporter_account_id;
-  return reporter;
-}
-
-function toReport(row: ReportRow): ReportRecord {
-  const report: ReportRecord = {
-    id: row.id,
-    serviceCode: row.service_code,
-    category: row.category as IncidentCategory,
-    status: row.status as ReportStatus,
-    attributes: JSON.parse(row.attributes) as Record<string, AttributeAnswer>,
-    reporter: toReporter(row),
-    source: row.source as ReportSource,
-    requestedAt: row.requested_at,
-    updatedAt: row.updated_at,
-    incidentIds: JSON.parse(row.incident_ids) as string[],
-    photoIds: JSON.parse(row.photo_ids) as string[],
-  };
-  // optional fields only when set, so a report reads back as it was written
-  if (row.status_notes !== null) report.statusNotes = row.status_notes;
-  if (row.description !== null) report.description = row.description;
-  if (row.lat !== null && row.lon !== null) report.position = { lat: row.lat, lon: row.lon };
-  if (row.district !== null) report.district = row.district;
-  if (row.address !== null) report.addressString = row.address;
-  if (row.address_id !== null) report.addressId = row.address_id;
-  if (row.zipcode !== null) report.zipcode = row.zipcode;
-  if (row.media_url !== null) report.mediaUrl = row.media_url;
-  if (row.jurisdiction_id !== null) report.jurisdictionId = row.jurisdiction_id;
-  if (row.client !== null) report.client = row.client;
-  if (row.expected_at !== null) report.expectedAt = row.expected_at;
-  if (row.closed_at !== null) report.closedAt = row.closed_at;
-  if (row.duplicate_of !== null) report.duplicateOf = row.duplicate_of;
-  return report;
-}
-
-function toUpdate(row: UpdateRow): ReportUpdate {
-  const update: ReportUpdate = { id: String(row.id), serviceRequestId: row.report_id, status: row.status as ReportStatus, updatedAt: row.at, author: row.author };
-  if (row.description !== null) update.description = row.description;
-  if (row.media_url !== null) update.mediaUrl = row.media_url;
-  return update;
-}
-
-function toPhoto(row: PhotoRow): ReportPhoto {
-  const photo: ReportPhoto = {
-    id: row.id,
-    reportId: row.report_id,
-    position: row.position,
-    contentType: row.content_type as ImageType,
-    bytes: row.bytes,
-    createdAt: row.created_at,
-  };
-  if (row.width !== null) photo.width = row.width;
-  if (row.height !== null) photo.height = row.height;
-  return photo;
-}
-
-const toNote = (row: { id: number; report_id: string; author: string; text: string; at: number }): ReportNote => ({
-  id: row.id,
-  reportId: row.report_id,
-  author: row.author,
-  text: row.text,
-  at: row.at,
-});
 
 export class SqliteReportRepository implements ReportRepository {
   private readonly db: Database.Database;
@@ -224,9 +113,9 @@ export class SqliteReportRepository implements ReportRepository {
   }
 
   private mustGet(id: string): ReportRecord {
-    const row = this.selectOne.get(id) as ReportRow | undefined;
+    const row = this.selectOne.get(id) as SqliteReportRow | undefined;
     if (!row) throw new OpsNotFoundError(`report ${id} not found`);
-    return toReport(row);
+    return decodeReport(row);
   }
 
   create(report: NewReport): Promise<CreatedReport> {
@@ -267,8 +156,8 @@ export class SqliteReportRepository implements ReportRepository {
 
   get(id: string): Promise<ReportRecord | undefined> {
     return this.conn.run(() => {
-      const row = this.selectOne.get(id) as ReportRow | undefined;
-      return row ? toReport(row) : undefined;
+      const row = this.selectOne.get(id) as SqliteReportRow | undefined;
+      return row ? decodeReport(row) : undefined;
     });
   }
 
@@ -306,7 +195,7 @@ export class SqliteReportRepository implements ReportRepository {
       params.push(west, east, south, north);
     }
     const sql = `${REPORT_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.requested_at DESC, CAST(r.id AS INTEGER) DESC LIMIT ? OFFSET ?`;
-    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit, offset) as ReportRow[]).map(toReport));
+    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit, offset) as SqliteReportRow[]).map(decodeReport));
   }
 
   update(id: string, patch: ReportPatch): Promise<ReportRecord> {
@@ -316,17 +205,9 @@ export class SqliteReportRepository implements ReportRepository {
         if (patch.duplicateOf === id) throw new OpsValidationError(`report ${id} cannot be a duplicate of itself`);
         if (!this.exists.get(patch.duplicateOf)) throw new OpsValidationError(`duplicateOf: report ${patch.duplicateOf} not found`);
       }
-      const columns: Record<keyof ReportPatch, string> = {
-        status: 'status',
-        statusNotes: 'status_notes',
-        expectedAt: 'expected_at',
-        closedAt: 'closed_at',
-        duplicateOf: 'duplicate_of',
-        updatedAt: 'updated_at',
-      };
       const sets: string[] = [];
       const params: unknown[] = [];
-      for (const [key, column] of Object.entries(columns) as [keyof ReportPatch, string][]) {
+      for (const [key, column] of Object.entries(REPORT_PATCH_COLUMNS) as [keyof ReportPatch, string][]) {
         const value = patch[key];
         if (value === undefined) continue;
         sets.push(`${column} = ?`);
@@ -340,8 +221,8 @@ export class SqliteReportRepository implements ReportRepository {
   addUpdate(reportId: string, update: NewReportUpdate): Promise<ReportUpdate> {
     return this.conn.run(() => {
       this.mustExist(reportId);
-      const row = this.insertUpdate.get(reportId, update.status, update.description ?? null, update.mediaUrl ?? null, update.author, update.updatedAt) as UpdateRow;
-      return toUpdate(row);
+      const row = this.insertUpdate.get(reportId, update.status, update.description ?? null, update.mediaUrl ?? null, update.author, update.updatedAt) as ReportUpdateRow;
+      return toReportUpdate(row);
     });
   }
 
@@ -362,18 +243,18 @@ export class SqliteReportRepository implements ReportRepository {
       params.push(filter.to);
     }
     const sql = `SELECT * FROM report_updates ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ? OFFSET ?`;
-    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit, filter.offset ?? 0) as UpdateRow[]).map(toUpdate));
+    return this.conn.run(() => (this.filtered.get(sql).all(...params, limit, filter.offset ?? 0) as ReportUpdateRow[]).map(toReportUpdate));
   }
 
   addNote(reportId: string, author: string, text: string, atMs = Date.now()): Promise<ReportNote> {
     return this.conn.run(() => {
       this.mustExist(reportId);
-      return toNote(this.insertNote.get(reportId, author, text, atMs) as Parameters<typeof toNote>[0]);
+      return toReportNote(this.insertNote.get(reportId, author, text, atMs) as ReportNoteRow);
     });
   }
 
   notes(reportId: string): Promise<ReportNote[]> {
-    return this.conn.run(() => (this.selectNotes.all(reportId) as Parameters<typeof toNote>[0][]).map(toNote));
+    return this.conn.run(() => (this.selectNotes.all(reportId) as ReportNoteRow[]).map(toReportNote));
   }
 
   addPhoto(reportId: string, photo: NewReportPhoto, atMs = Date.now()): Promise<ReportPhoto> {
@@ -382,20 +263,20 @@ export class SqliteReportRepository implements ReportRepository {
       this.mustExist(reportId);
       const position = this.countPhotos.get(reportId) as number;
       this.insertPhoto.run(id, reportId, position, photo.contentType, photo.data.length, photo.width ?? null, photo.height ?? null, photo.data, atMs);
-      return toPhoto(this.selectPhoto.get(id) as PhotoRow);
+      return toReportPhoto(this.selectPhoto.get(id) as ReportPhotoRow);
     });
   }
 
   photos(reportId: string): Promise<ReportPhoto[]> {
-    return this.conn.run(() => (this.selectPhotos.all(reportId) as PhotoRow[]).map(toPhoto));
+    return this.conn.run(() => (this.selectPhotos.all(reportId) as ReportPhotoRow[]).map(toReportPhoto));
   }
 
   photoData(photoId: string): Promise<{ photo: ReportPhoto; data: Buffer } | undefined> {
     if (!PHOTO_ID_PATTERN.test(photoId)) return Promise.resolve(undefined);
     return this.conn.run(() => {
-      const row = this.selectPhoto.get(photoId) as PhotoRow | undefined;
+      const row = this.selectPhoto.get(photoId) as ReportPhotoRow | undefined;
       if (!row) return undefined;
-      return { photo: toPhoto(row), data: this.selectPhotoData.get(photoId) as Buffer };
+      return { photo: toReportPhoto(row), data: this.selectPhotoData.get(photoId) as Buffer };
     });
   }
 

@@ -4,20 +4,13 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from './db.ts';
 import { OpsValidationError, RuleSetConflictError } from './errors.ts';
 import type { RuleRepository, RuleSet } from './repositories.ts';
+import type { Encoded } from './rows/encoded.ts';
+import { toRuleSet, type RuleSetRow } from './rows/rules.ts';
 
-interface RuleSetRow {
-  version: number;
-  rules: string;
-  updated_at: number;
-  updated_by: string;
-}
+/** As SQLite returns it: the rules as JSON text. */
+type SqliteRuleSetRow = Encoded<RuleSetRow, { rules: string }>;
 
-const toRuleSet = (row: RuleSetRow): RuleSet => ({
-  version: row.version,
-  rules: JSON.parse(row.rules) as unknown[],
-  updatedAt: row.updated_at,
-  updatedBy: row.updated_by,
-});
+const decodeRuleSet = (row: SqliteRuleSetRow): RuleSet => toRuleSet({ ...row, rules: JSON.parse(row.rules) });
 
 export class SqliteRuleRepository implements RuleRepository {
   private readonly select: Database.Statement;
@@ -37,8 +30,8 @@ export class SqliteRuleRepository implements RuleRepository {
 
   getRuleSet(): Promise<RuleSet | undefined> {
     return this.conn.run(() => {
-      const row = this.select.get() as RuleSetRow | undefined;
-      return row ? toRuleSet(row) : undefined;
+      const row = this.select.get() as SqliteRuleSetRow | undefined;
+      return row ? decodeRuleSet(row) : undefined;
     });
   }
 
@@ -49,9 +42,9 @@ export class SqliteRuleRepository implements RuleRepository {
     return this.conn.run(() => {
       const { changes } =
         expectedVersion === 0 ? this.insertFirst.run(text, atMs, by) : this.updateIfVersion.run(text, atMs, by, expectedVersion);
-      const row = this.select.get() as RuleSetRow | undefined;
+      const row = this.select.get() as SqliteRuleSetRow | undefined;
       if (changes === 0) throw new RuleSetConflictError(expectedVersion, row?.version ?? 0);
-      return toRuleSet(row!);
+      return decodeRuleSet(row!);
     });
   }
 }

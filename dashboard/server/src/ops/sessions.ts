@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { SqliteConnection } from './db.ts';
 import { OpsNotFoundError, OpsValidationError } from './errors.ts';
 import type { NewSession, Session, SessionRepository } from './repositories.ts';
+import { toSession, type SessionRow } from './rows/sessions.ts';
 import { normalizeUsername } from './users.ts';
 
 /** 32 random bytes in base64url: 43 characters. */
@@ -13,22 +14,6 @@ export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 export const newSessionId = (): string => randomBytes(32).toString('base64url');
 export const newCsrfToken = (): string => randomBytes(32).toString('base64url');
 export const hashSessionId = (id: string): string => createHash('sha256').update(id).digest('hex');
-
-interface SessionRow {
-  username: string;
-  csrf_token: string;
-  created_at: number;
-  expires_at: number;
-  ttl_ms: number;
-}
-
-const toSession = (row: SessionRow): Session => ({
-  username: row.username,
-  csrfToken: row.csrf_token,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  ttlMs: row.ttl_ms,
-});
 
 export class SqliteSessionRepository implements SessionRepository {
   private readonly insert: Database.Statement;

@@ -6,6 +6,8 @@ import { ROLES, generateSecret, hashSecret, verifySecret, type Operator, type Ro
 import type { SqliteConnection } from './db.ts';
 import { OpsConflictError, OpsNotFoundError, OpsValidationError } from './errors.ts';
 import type { NewOperator, OperatorPatch, UserRepository } from './repositories.ts';
+import type { Encoded } from './rows/encoded.ts';
+import { toOperator, type UserRow } from './rows/users.ts';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 /** Actor names the audit trail uses for machines: no operator may take one. */
@@ -37,31 +39,32 @@ export const generatePassword = (): string => generateSecret();
 
 // A real hash of a random password, made once: verifying an unknown user costs one scrypt run too.
 let dummyHash: Promise<string> | undefined;
-const getDummyHash = () => (dummyHash ??= hashSecret(randomBytes(18).toString('base64url')));
+/** What a password is checked against when the user is unknown, so timing does not tell. */
+export const getDummyHash = (): Promise<string> => (dummyHash ??= hashSecret(randomBytes(18).toString('base64url')));
 
-interface UserRow {
-  username: string;
-  display_name: string;
-  role: string;
-  password_hash: string;
-  evidence_access: number;
-  disabled: number;
-  created_at: number;
-  password_changed_at: number;
+/** As SQLite returns it: the flags as 0/1 (and columns the mapping leaves alone). */
+type SqliteUserRow = Encoded<UserRow, { evidence_access: number; disabled: number }>;
+
+const decodeUser = (row: SqliteUserRow): UserRow => ({ ...row, evidence_access: row.evidence_access === 1, disabled: row.disabled === 1 });
+
+/** The scrypt hash of a password that meets the policy; OpsValidationError when it does not. */
+export async function hashPassword(password: string): Promise<string> {
+  const problem = passwordProblem(password);
+  if (problem) throw new OpsValidationError(problem);
+  return hashSecret(password);
 }
 
-function toOperator(row: UserRow): Operator {
-  return {
-    username: row.username,
-    displayName: row.display_name,
-    role: row.role as Role,
-    evidenceAccess: row.evidence_access === 1,
-    createdAt: row.created_at,
-    disabled: row.disabled === 1,
-  };
+/** A new operator checked against the policy, ready to store: the normalized username, the display name, the scrypt hash. */
+export async function prepareOperator(input: NewOperator): Promise<{ username: string; displayName: string; hash: string }> {
+  const username = normalizeUsername(input.username);
+  const problem = usernameProblem(username) ?? passwordProblem(input.password);
+  if (problem) throw new OpsValidationError(problem);
+  checkOperatorPatch({ role: input.role, displayName: input.displayName });
+  return { username, displayName: input.displayName?.trim() || username, hash: await hashSecret(input.password) };
 }
 
-function checkPatch(patch: OperatorPatch): void {
+/** OpsValidationError for an unknown role or a blank or overlong display name. */
+export function checkOperatorPatch(patch: OperatorPatch): void {
   if (patch.role !== undefined && !ROLES.includes(patch.role)) throw new OpsValidationError(`role: expected one of ${ROLES.join(', ')} (got ${JSON.stringify(patch.role)})`);
   if (patch.displayName !== undefined && (patch.displayName.trim() === '' || patch.displayName.length > DISPLAY_NAME_MAX_LENGTH)) {
     throw new OpsValidationError(`displayName: expected 1-${DISPLAY_NAME_MAX_LENGTH} characters`);
@@ -95,19 +98,16 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   private row(username: string): UserRow | undefined {
-    return this.selectOne.get(normalizeUsername(username)) as UserRow | undefined;
+    const row = this.selectOne.get(normalizeUsername(username)) as SqliteUserRow | undefined;
+    return row && decodeUser(row);
   }
 
   async create(input: NewOperator): Promise<Operator> {
-    const username = normalizeUsername(input.username);
-    const problem = usernameProblem(username) ?? passwordProblem(input.password);
-    if (problem) throw new OpsValidationError(problem);
-    checkPatch({ role: input.role, displayName: input.displayName });
-    const hash = await hashSecret(input.password);
+    const { username, displayName, hash } = await prepareOperator(input);
     return this.conn.run(() => {
       const { changes } = this.insert.run({
         username,
-        displayName: input.displayName?.trim() || username,
+        displayName,
         role: input.role,
         hash,
         evidenceAccess: input.evidenceAccess ? 1 : 0,
@@ -126,7 +126,7 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   list(): Promise<Operator[]> {
-    return this.conn.run(() => (this.selectAll.all() as UserRow[]).map(toOperator));
+    return this.conn.run(() => (this.selectAll.all() as SqliteUserRow[]).map((row) => toOperator(decodeUser(row))));
   }
 
   count(): Promise<number> {
@@ -134,7 +134,7 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async update(username: string, patch: OperatorPatch): Promise<Operator> {
-    checkPatch(patch);
+    checkOperatorPatch(patch);
     return this.conn.run(() => {
       const row = this.row(username);
       if (!row) throw new OpsNotFoundError(`user ${normalizeUsername(username)} not found`);
@@ -159,9 +159,7 @@ export class SqliteUserRepository implements UserRepository {
   }
 
   async setPassword(username: string, password: string): Promise<void> {
-    const problem = passwordProblem(password);
-    if (problem) throw new OpsValidationError(problem);
-    const hash = await hashSecret(password);
+    const hash = await hashPassword(password);
     await this.conn.run(() => {
       const { changes } = this.updatePassword.run(hash, Date.now(), normalizeUsername(username));
       if (changes === 0) throw new OpsNotFoundError(`user ${normalizeUsername(username)} not found`);
@@ -173,7 +171,7 @@ export class SqliteUserRepository implements UserRepository {
     if (password.length > PASSWORD_MAX_LENGTH * 2) return undefined;
     const row = await this.conn.run(() => this.row(username));
     const ok = await verifySecret(password, row?.password_hash ?? (await getDummyHash()));
-    return ok && row && row.disabled === 0 ? toOperator(row) : undefined;
+    return ok && row && !row.disabled ? toOperator(row) : undefined;
   }
 }
 

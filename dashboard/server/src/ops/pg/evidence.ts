@@ -5,53 +5,14 @@ import { clampLimit } from '../db.ts';
 import { OpsConflictError, OpsValidationError } from '../errors.ts';
 import { EVIDENCE_LIST_LIMIT } from '../evidence.ts';
 import type { EvidenceAccess, EvidenceRepository, NewEvidence } from '../repositories.ts';
+import type { Encoded } from '../rows/encoded.ts';
+import { toEvidenceAccess, toEvidenceRecord, type EvidenceAccessRow, type EvidenceRow } from '../rows/evidence.ts';
 import type { PgConnection } from './connection.ts';
 
-interface EvidenceRow {
-  id: string;
-  camera_id: string;
-  event_id: string;
-  rule_id: string;
-  offence: string;
-  label: string;
-  plate: string | null;
-  zones: string;
-  lat: number | null;
-  lon: number | null;
-  district: string | null;
-  observed_at: number;
-  expires_at: number;
-  has_snapshot: boolean;
-}
+/** As PostgreSQL returns it: zones as json text (connection.ts). */
+type PgEvidenceRow = Encoded<EvidenceRow, { zones: string }>;
 
-interface AccessRow {
-  id: number;
-  evidence_id: string;
-  username: string;
-  action: string;
-  at: number;
-}
-
-function toRecord(row: EvidenceRow): EvidenceRecord {
-  const record: EvidenceRecord = {
-    id: row.id,
-    cameraId: row.camera_id,
-    eventId: row.event_id,
-    ruleId: row.rule_id,
-    offence: row.offence,
-    label: row.label,
-    zones: JSON.parse(row.zones) as string[],
-    observedAt: row.observed_at,
-    hasSnapshot: row.has_snapshot,
-    expiresAt: row.expires_at,
-  };
-  if (row.plate !== null) record.plate = row.plate;
-  if (row.lat !== null && row.lon !== null) record.position = { lat: row.lat, lon: row.lon };
-  if (row.district !== null) record.district = row.district;
-  return record;
-}
-
-const toAccess = (row: AccessRow): EvidenceAccess => ({ id: row.id, evidenceId: row.evidence_id, username: row.username, action: row.action, at: row.at });
+const decodeRecord = (row: PgEvidenceRow): EvidenceRecord => toEvidenceRecord({ ...row, zones: JSON.parse(row.zones) });
 
 /** Every column but the JPEG: listing must not read them. */
 const RECORD_COLUMNS = `id, camera_id, event_id, rule_id, offence, label, plate, zones, lat, lon, district, observed_at, expires_at,
@@ -62,7 +23,7 @@ export class PgEvidenceRepository implements EvidenceRepository {
 
   async add(record: NewEvidence, jpeg?: Buffer): Promise<EvidenceRecord> {
     if (!record.id) throw new OpsValidationError('evidence id: expected a non-empty string');
-    const row = await this.db.one<EvidenceRow>(
+    const row = await this.db.one<PgEvidenceRow>(
       `INSERT INTO evidence (id, camera_id, event_id, rule_id, offence, label, plate, zones, lat, lon, district, observed_at, expires_at, snapshot)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (id) DO NOTHING RETURNING ${RECORD_COLUMNS}`,
@@ -84,17 +45,17 @@ export class PgEvidenceRepository implements EvidenceRepository {
       ],
     );
     if (!row) throw new OpsConflictError(`evidence ${record.id} already exists`);
-    return toRecord(row);
+    return decodeRecord(row);
   }
 
   async get(id: string): Promise<EvidenceRecord | undefined> {
-    const row = await this.db.one<EvidenceRow>(`SELECT ${RECORD_COLUMNS} FROM evidence WHERE id = $1`, [id]);
-    return row ? toRecord(row) : undefined;
+    const row = await this.db.one<PgEvidenceRow>(`SELECT ${RECORD_COLUMNS} FROM evidence WHERE id = $1`, [id]);
+    return row ? decodeRecord(row) : undefined;
   }
 
   async list(options: { limit?: number } = {}): Promise<EvidenceRecord[]> {
     const limit = clampLimit(options.limit, EVIDENCE_LIST_LIMIT);
-    return (await this.db.rows<EvidenceRow>(`SELECT ${RECORD_COLUMNS} FROM evidence ORDER BY observed_at DESC, id LIMIT $1`, [limit])).map(toRecord);
+    return (await this.db.rows<PgEvidenceRow>(`SELECT ${RECORD_COLUMNS} FROM evidence ORDER BY observed_at DESC, id LIMIT $1`, [limit])).map(decodeRecord);
   }
 
   async snapshot(id: string): Promise<Buffer | undefined> {
@@ -110,20 +71,20 @@ export class PgEvidenceRepository implements EvidenceRepository {
   }
 
   async logAccess(evidenceId: string, username: string, action: string, atMs = Date.now()): Promise<EvidenceAccess> {
-    const row = await this.db.one<AccessRow>('INSERT INTO evidence_access (evidence_id, username, action, at) VALUES ($1, $2, $3, $4) RETURNING *', [
+    const row = await this.db.one<EvidenceAccessRow>('INSERT INTO evidence_access (evidence_id, username, action, at) VALUES ($1, $2, $3, $4) RETURNING *', [
       evidenceId,
       username,
       action,
       atMs,
     ]);
-    return toAccess(row!);
+    return toEvidenceAccess(row!);
   }
 
   async accessLog(evidenceId?: string): Promise<EvidenceAccess[]> {
     const rows =
       evidenceId === undefined
-        ? await this.db.rows<AccessRow>('SELECT * FROM evidence_access ORDER BY id')
-        : await this.db.rows<AccessRow>('SELECT * FROM evidence_access WHERE evidence_id = $1 ORDER BY id', [evidenceId]);
-    return rows.map(toAccess);
+        ? await this.db.rows<EvidenceAccessRow>('SELECT * FROM evidence_access ORDER BY id')
+        : await this.db.rows<EvidenceAccessRow>('SELECT * FROM evidence_access WHERE evidence_id = $1 ORDER BY id', [evidenceId]);
+    return rows.map(toEvidenceAccess);
   }
 }

@@ -5,59 +5,15 @@ import { OpsNotFoundError, OpsValidationError } from '../errors.ts';
 import {
   EMAIL_PATTERN,
   NOTIFICATION_LIST_LIMIT,
+  clipDeliveryText,
   type DeliveryResult,
   type NewNotification,
-  type NotificationAudience,
-  type NotificationChannel,
-  type NotificationKind,
   type NotificationRecord,
   type NotificationRepository,
-  type NotificationStatus,
 } from '../notifications.ts';
+import { toNotification, type NotificationRow } from '../rows/notifications.ts';
 import { normalizeUsername } from '../users.ts';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode, type PgConnection } from './connection.ts';
-
-/** errors and provider answers are kept to this many characters (as in the SQLite store) */
-const TEXT_MAX = 1000;
-const clip = (text: string) => (text.length > TEXT_MAX ? `${text.slice(0, TEXT_MAX - 1)}…` : text);
-
-interface NotificationRow {
-  id: number;
-  report_id: string;
-  kind: NotificationKind;
-  audience: NotificationAudience;
-  channel: NotificationChannel;
-  recipient: string;
-  subject: string | null;
-  body: string;
-  dedupe_key: string | null;
-  status: NotificationStatus;
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: number | null;
-  created_at: number;
-  sent_at: number | null;
-  provider_response: string | null;
-}
-
-const toRecord = (row: NotificationRow): NotificationRecord => ({
-  id: row.id,
-  reportId: row.report_id,
-  kind: row.kind,
-  audience: row.audience,
-  channel: row.channel,
-  recipient: row.recipient,
-  ...(row.subject !== null ? { subject: row.subject } : {}),
-  body: row.body,
-  ...(row.dedupe_key !== null ? { dedupeKey: row.dedupe_key } : {}),
-  status: row.status,
-  attempts: row.attempts,
-  ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-  ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
-  createdAt: row.created_at,
-  ...(row.sent_at !== null ? { sentAt: row.sent_at } : {}),
-  ...(row.provider_response !== null ? { providerResponse: row.provider_response } : {}),
-});
 
 export class PgNotificationRepository implements NotificationRepository {
   constructor(private readonly db: PgConnection) {}
@@ -70,7 +26,7 @@ export class PgNotificationRepository implements NotificationRepository {
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`,
         [n.reportId, n.kind, n.audience, n.channel, n.recipient, n.subject ?? null, n.body, n.dedupeKey ?? null, nowMs],
       );
-      return rows[0] && toRecord(rows[0]);
+      return rows[0] && toNotification(rows[0]);
     } catch (err) {
       if (pgErrorCode(err) === PG_FOREIGN_KEY_VIOLATION) throw new OpsNotFoundError(`report ${n.reportId} not found`);
       throw err;
@@ -83,32 +39,32 @@ export class PgNotificationRepository implements NotificationRepository {
       `SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2`,
       [nowMs, max],
     );
-    return rows.map(toRecord);
+    return rows.map(toNotification);
   }
 
   async recordAttempt(id: number, result: DeliveryResult, nowMs = Date.now()): Promise<NotificationRecord> {
     const row = result.ok
       ? await this.db.one<NotificationRow>(
           `UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = $1, provider_response = $2, next_attempt_at = NULL WHERE id = $3 RETURNING *`,
-          [nowMs, clip(result.providerResponse), id],
+          [nowMs, clipDeliveryText(result.providerResponse), id],
         )
       : result.retryAt !== undefined
         ? await this.db.one<NotificationRow>('UPDATE notifications SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3 RETURNING *', [
-            clip(result.error),
+            clipDeliveryText(result.error),
             result.retryAt,
             id,
           ])
         : await this.db.one<NotificationRow>(
             `UPDATE notifications SET status = 'failed', attempts = attempts + 1, last_error = $1, next_attempt_at = NULL WHERE id = $2 RETURNING *`,
-            [clip(result.error), id],
+            [clipDeliveryText(result.error), id],
           );
     if (!row) throw new OpsNotFoundError(`notification ${id} not found`);
-    return toRecord(row);
+    return toNotification(row);
   }
 
   async forReport(reportId: string, limit?: number): Promise<NotificationRecord[]> {
     const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
-    return (await this.db.rows<NotificationRow>('SELECT * FROM notifications WHERE report_id = $1 ORDER BY id LIMIT $2', [reportId, max])).map(toRecord);
+    return (await this.db.rows<NotificationRow>('SELECT * FROM notifications WHERE report_id = $1 ORDER BY id LIMIT $2', [reportId, max])).map(toNotification);
   }
 
   async hasKey(dedupeKey: string): Promise<boolean> {

@@ -2,9 +2,6 @@
 // operators' internal notes, photos (BYTEA, read only one at a time) and links to incidents. Ids come
 // from the shared sequences table ('1001'); the receipt token is kept only as its SHA-256.
 import { randomBytes } from 'node:crypto';
-import type { IncidentCategory, ReportStatus } from '@city/shared';
-import type { ImageType } from '../../core/image-info.ts';
-import type { AttributeAnswer, Reporter } from '../../open311/model.ts';
 import { clampLimit } from '../db.ts';
 import { OpsNotFoundError, OpsValidationError } from '../errors.ts';
 import { PHOTO_ID_PATTERN, REPORT_TOKEN_PATTERN, hashReportToken } from '../reports.ts';
@@ -20,73 +17,27 @@ import {
   type ReportPhoto,
   type ReportRecord,
   type ReportRepository,
-  type ReportSource,
   type ReportUpdate,
   type ReportUpdateFilter,
 } from '../repositories.ts';
+import type { Encoded } from '../rows/encoded.ts';
+import {
+  REPORT_PATCH_COLUMNS,
+  toReport,
+  toReportNote,
+  toReportPhoto,
+  toReportUpdate,
+  type ReportNoteRow,
+  type ReportPhotoRow,
+  type ReportRow,
+  type ReportUpdateRow,
+} from '../rows/reports.ts';
 import type { PgConnection } from './connection.ts';
 
-interface ReportRow {
-  id: string;
-  service_code: string;
-  category: string;
-  status: string;
-  status_notes: string | null;
-  description: string | null;
-  lat: number | null;
-  lon: number | null;
-  district: string | null;
-  address: string | null;
-  address_id: string | null;
-  zipcode: string | null;
-  media_url: string | null;
-  attributes: string;
-  jurisdiction_id: string | null;
-  source: string;
-  client: string | null;
-  reporter_email: string | null;
-  reporter_phone: string | null;
-  reporter_first_name: string | null;
-  reporter_last_name: string | null;
-  reporter_device_id: string | null;
-  reporter_account_id: string | null;
-  requested_at: number;
-  updated_at: number;
-  expected_at: number | null;
-  closed_at: number | null;
-  duplicate_of: string | null;
-  incident_ids: string[];
-  photo_ids: string[];
-}
+/** As PostgreSQL returns it: the attributes as json text (connection.ts), the gathered ids as arrays. */
+type PgReportRow = Encoded<ReportRow, { attributes: string }>;
 
-interface UpdateRow {
-  id: number;
-  report_id: string;
-  status: string;
-  description: string | null;
-  media_url: string | null;
-  author: string;
-  at: number;
-}
-
-interface NoteRow {
-  id: number;
-  report_id: string;
-  author: string;
-  text: string;
-  at: number;
-}
-
-interface PhotoRow {
-  id: string;
-  report_id: string;
-  position: number;
-  content_type: string;
-  bytes: number;
-  width: number | null;
-  height: number | null;
-  created_at: number;
-}
+const decodeReport = (row: PgReportRow): ReportRecord => toReport({ ...row, attributes: JSON.parse(row.attributes) });
 
 /** Every column but the token hash, with links and photo ids gathered (no photo bytes). */
 const REPORT_SELECT = `SELECT r.id, r.service_code, r.category, r.status, r.status_notes, r.description, r.lat, r.lon, r.district,
@@ -98,71 +49,6 @@ const REPORT_SELECT = `SELECT r.id, r.service_code, r.category, r.status, r.stat
   FROM reports r`;
 
 const PHOTO_COLUMNS = 'id, report_id, position, content_type, bytes, width, height, created_at';
-
-function toReporter(row: ReportRow): Reporter {
-  const reporter: Reporter = {};
-  if (row.reporter_email !== null) reporter.email = row.reporter_email;
-  if (row.reporter_phone !== null) reporter.phone = row.reporter_phone;
-  if (row.reporter_first_name !== null) reporter.firstName = row.reporter_first_name;
-  if (row.reporter_last_name !== null) reporter.lastName = row.reporter_last_name;
-  if (row.reporter_device_id !== null) reporter.deviceId = row.reporter_device_id;
-  if (row.reporter_account_id !== null) reporter.accountId = row.reporter_account_id;
-  return reporter;
-}
-
-function toReport(row: ReportRow): ReportRecord {
-  const report: ReportRecord = {
-    id: row.id,
-    serviceCode: row.service_code,
-    category: row.category as IncidentCategory,
-    status: row.status as ReportStatus,
-    attributes: JSON.parse(row.attributes) as Record<string, AttributeAnswer>,
-    reporter: toReporter(row),
-    source: row.source as ReportSource,
-    requestedAt: row.requested_at,
-    updatedAt: row.updated_at,
-    incidentIds: row.incident_ids,
-    photoIds: row.photo_ids,
-  };
-  // optional fields only when set, so a report reads back as it was written
-  if (row.status_notes !== null) report.statusNotes = row.status_notes;
-  if (row.description !== null) report.description = row.description;
-  if (row.lat !== null && row.lon !== null) report.position = { lat: row.lat, lon: row.lon };
-  if (row.district !== null) report.district = row.district;
-  if (row.address !== null) report.addressString = row.address;
-  if (row.address_id !== null) report.addressId = row.address_id;
-  if (row.zipcode !== null) report.zipcode = row.zipcode;
-  if (row.media_url !== null) report.mediaUrl = row.media_url;
-  if (row.jurisdiction_id !== null) report.jurisdictionId = row.jurisdiction_id;
-  if (row.client !== null) report.client = row.client;
-  if (row.expected_at !== null) report.expectedAt = row.expected_at;
-  if (row.closed_at !== null) report.closedAt = row.closed_at;
-  if (row.duplicate_of !== null) report.duplicateOf = row.duplicate_of;
-  return report;
-}
-
-function toUpdate(row: UpdateRow): ReportUpdate {
-  const update: ReportUpdate = { id: String(row.id), serviceRequestId: row.report_id, status: row.status as ReportStatus, updatedAt: row.at, author: row.author };
-  if (row.description !== null) update.description = row.description;
-  if (row.media_url !== null) update.mediaUrl = row.media_url;
-  return update;
-}
-
-function toPhoto(row: PhotoRow): ReportPhoto {
-  const photo: ReportPhoto = {
-    id: row.id,
-    reportId: row.report_id,
-    position: row.position,
-    contentType: row.content_type as ImageType,
-    bytes: row.bytes,
-    createdAt: row.created_at,
-  };
-  if (row.width !== null) photo.width = row.width;
-  if (row.height !== null) photo.height = row.height;
-  return photo;
-}
-
-const toNote = (row: NoteRow): ReportNote => ({ id: row.id, reportId: row.report_id, author: row.author, text: row.text, at: row.at });
 
 /** WHERE clauses with numbered parameters: `param(value)` adds one and names it `$n`. */
 class Where {
@@ -186,9 +72,9 @@ export class PgReportRepository implements ReportRepository {
   }
 
   private async mustGet(id: string): Promise<ReportRecord> {
-    const row = await this.db.one<ReportRow>(`${REPORT_SELECT} WHERE r.id = $1`, [id]);
+    const row = await this.db.one<PgReportRow>(`${REPORT_SELECT} WHERE r.id = $1`, [id]);
     if (!row) throw new OpsNotFoundError(`report ${id} not found`);
-    return toReport(row);
+    return decodeReport(row);
   }
 
   create(report: NewReport): Promise<CreatedReport> {
@@ -233,8 +119,8 @@ export class PgReportRepository implements ReportRepository {
   }
 
   async get(id: string): Promise<ReportRecord | undefined> {
-    const row = await this.db.one<ReportRow>(`${REPORT_SELECT} WHERE r.id = $1`, [id]);
-    return row ? toReport(row) : undefined;
+    const row = await this.db.one<PgReportRow>(`${REPORT_SELECT} WHERE r.id = $1`, [id]);
+    return row ? decodeReport(row) : undefined;
   }
 
   async idForToken(token: string): Promise<string | undefined> {
@@ -264,7 +150,7 @@ export class PgReportRepository implements ReportRepository {
       where.clauses.push(`r.lon BETWEEN ${where.param(west)} AND ${where.param(east)} AND r.lat BETWEEN ${where.param(south)} AND ${where.param(north)}`);
     }
     const sql = `${REPORT_SELECT} ${where} ORDER BY r.requested_at DESC, r.id::bigint DESC LIMIT ${where.param(limit)} OFFSET ${where.param(offset)}`;
-    return (await this.db.rows<ReportRow>(sql, where.params)).map(toReport);
+    return (await this.db.rows<PgReportRow>(sql, where.params)).map(decodeReport);
   }
 
   update(id: string, patch: ReportPatch): Promise<ReportRecord> {
@@ -274,17 +160,9 @@ export class PgReportRepository implements ReportRepository {
         if (patch.duplicateOf === id) throw new OpsValidationError(`report ${id} cannot be a duplicate of itself`);
         if (!(await this.db.one('SELECT 1 FROM reports WHERE id = $1', [patch.duplicateOf]))) throw new OpsValidationError(`duplicateOf: report ${patch.duplicateOf} not found`);
       }
-      const columns: Record<keyof ReportPatch, string> = {
-        status: 'status',
-        statusNotes: 'status_notes',
-        expectedAt: 'expected_at',
-        closedAt: 'closed_at',
-        duplicateOf: 'duplicate_of',
-        updatedAt: 'updated_at',
-      };
       const sets: string[] = [];
       const params: unknown[] = [id];
-      for (const [key, column] of Object.entries(columns) as [keyof ReportPatch, string][]) {
+      for (const [key, column] of Object.entries(REPORT_PATCH_COLUMNS) as [keyof ReportPatch, string][]) {
         const value = patch[key];
         if (value === undefined) continue;
         params.push(value);
@@ -296,13 +174,13 @@ export class PgReportRepository implements ReportRepository {
   }
 
   async addUpdate(reportId: string, update: NewReportUpdate): Promise<ReportUpdate> {
-    const row = await this.db.one<UpdateRow>(
+    const row = await this.db.one<ReportUpdateRow>(
       `INSERT INTO report_updates (report_id, status, description, media_url, author, at)
        SELECT id, $2, $3, $4, $5, $6 FROM reports WHERE id = $1 RETURNING *`,
       [reportId, update.status, update.description ?? null, update.mediaUrl ?? null, update.author, update.updatedAt],
     );
     if (!row) throw new OpsNotFoundError(`report ${reportId} not found`);
-    return toUpdate(row);
+    return toReportUpdate(row);
   }
 
   async updates(filter: ReportUpdateFilter = {}): Promise<ReportUpdate[]> {
@@ -312,20 +190,20 @@ export class PgReportRepository implements ReportRepository {
     if (filter.from !== undefined) where.clauses.push(`at >= ${where.param(filter.from)}`);
     if (filter.to !== undefined) where.clauses.push(`at <= ${where.param(filter.to)}`);
     const sql = `SELECT * FROM report_updates ${where} ORDER BY at, id LIMIT ${where.param(limit)} OFFSET ${where.param(filter.offset ?? 0)}`;
-    return (await this.db.rows<UpdateRow>(sql, where.params)).map(toUpdate);
+    return (await this.db.rows<ReportUpdateRow>(sql, where.params)).map(toReportUpdate);
   }
 
   async addNote(reportId: string, author: string, text: string, atMs = Date.now()): Promise<ReportNote> {
-    const row = await this.db.one<NoteRow>(
+    const row = await this.db.one<ReportNoteRow>(
       'INSERT INTO report_notes (report_id, author, text, at) SELECT id, $2, $3, $4 FROM reports WHERE id = $1 RETURNING *',
       [reportId, author, text, atMs],
     );
     if (!row) throw new OpsNotFoundError(`report ${reportId} not found`);
-    return toNote(row);
+    return toReportNote(row);
   }
 
   async notes(reportId: string): Promise<ReportNote[]> {
-    return (await this.db.rows<NoteRow>('SELECT * FROM report_notes WHERE report_id = $1 ORDER BY id', [reportId])).map(toNote);
+    return (await this.db.rows<ReportNoteRow>('SELECT * FROM report_notes WHERE report_id = $1 ORDER BY id', [reportId])).map(toReportNote);
   }
 
   addPhoto(reportId: string, photo: NewReportPhoto, atMs = Date.now()): Promise<ReportPhoto> {
@@ -333,25 +211,25 @@ export class PgReportRepository implements ReportRepository {
     return this.db.atomic(async () => {
       // the report row locked: two uploads at once get positions 0 and 1, not 0 and 0
       if (!(await this.db.one('SELECT 1 FROM reports WHERE id = $1 FOR UPDATE', [reportId]))) throw new OpsNotFoundError(`report ${reportId} not found`);
-      const row = await this.db.one<PhotoRow>(
+      const row = await this.db.one<ReportPhotoRow>(
         `INSERT INTO report_photos (id, report_id, position, content_type, bytes, width, height, data, created_at)
          VALUES ($1, $2, (SELECT count(*) FROM report_photos WHERE report_id = $2), $3, $4, $5, $6, $7, $8) RETURNING ${PHOTO_COLUMNS}`,
         [id, reportId, photo.contentType, photo.data.length, photo.width ?? null, photo.height ?? null, photo.data, atMs],
       );
-      return toPhoto(row!);
+      return toReportPhoto(row!);
     });
   }
 
   async photos(reportId: string): Promise<ReportPhoto[]> {
-    return (await this.db.rows<PhotoRow>(`SELECT ${PHOTO_COLUMNS} FROM report_photos WHERE report_id = $1 ORDER BY position`, [reportId])).map(toPhoto);
+    return (await this.db.rows<ReportPhotoRow>(`SELECT ${PHOTO_COLUMNS} FROM report_photos WHERE report_id = $1 ORDER BY position`, [reportId])).map(toReportPhoto);
   }
 
   async photoData(photoId: string): Promise<{ photo: ReportPhoto; data: Buffer } | undefined> {
     if (!PHOTO_ID_PATTERN.test(photoId)) return undefined;
-    const row = await this.db.one<PhotoRow & { data: Buffer }>(`SELECT ${PHOTO_COLUMNS}, data FROM report_photos WHERE id = $1`, [photoId]);
+    const row = await this.db.one<ReportPhotoRow & { data: Buffer }>(`SELECT ${PHOTO_COLUMNS}, data FROM report_photos WHERE id = $1`, [photoId]);
     if (!row) return undefined;
     const { data, ...photo } = row;
-    return { photo: toPhoto(photo), data };
+    return { photo: toReportPhoto(photo), data };
   }
 
   linkIncident(reportId: string, incidentId: string, linkedBy: string, atMs = Date.now()): Promise<boolean> {

@@ -1,21 +1,14 @@
 // The rule set in PostgreSQL: one json document with a version, saved with optimistic concurrency.
 import { OpsValidationError, RuleSetConflictError } from '../errors.ts';
 import type { RuleRepository, RuleSet } from '../repositories.ts';
+import type { Encoded } from '../rows/encoded.ts';
+import { toRuleSet, type RuleSetRow } from '../rows/rules.ts';
 import type { PgConnection } from './connection.ts';
 
-interface RuleSetRow {
-  version: number;
-  rules: string;
-  updated_at: number;
-  updated_by: string;
-}
+/** As PostgreSQL returns it: the rules as json text (connection.ts). */
+type PgRuleSetRow = Encoded<RuleSetRow, { rules: string }>;
 
-const toRuleSet = (row: RuleSetRow): RuleSet => ({
-  version: row.version,
-  rules: JSON.parse(row.rules) as unknown[],
-  updatedAt: row.updated_at,
-  updatedBy: row.updated_by,
-});
+const decodeRuleSet = (row: PgRuleSetRow): RuleSet => toRuleSet({ ...row, rules: JSON.parse(row.rules) });
 
 const COLUMNS = 'version, rules, updated_at, updated_by';
 
@@ -23,8 +16,8 @@ export class PgRuleRepository implements RuleRepository {
   constructor(private readonly db: PgConnection) {}
 
   async getRuleSet(): Promise<RuleSet | undefined> {
-    const row = await this.db.one<RuleSetRow>(`SELECT ${COLUMNS} FROM rule_set WHERE id = 1`);
-    return row ? toRuleSet(row) : undefined;
+    const row = await this.db.one<PgRuleSetRow>(`SELECT ${COLUMNS} FROM rule_set WHERE id = 1`);
+    return row ? decodeRuleSet(row) : undefined;
   }
 
   async saveRuleSet(rules: unknown[], by: string, expectedVersion: number, atMs = Date.now()): Promise<RuleSet> {
@@ -33,15 +26,15 @@ export class PgRuleRepository implements RuleRepository {
     const text = JSON.stringify(rules);
     const row =
       expectedVersion === 0
-        ? await this.db.one<RuleSetRow>(
+        ? await this.db.one<PgRuleSetRow>(
             `INSERT INTO rule_set (id, version, rules, updated_at, updated_by) VALUES (1, 1, $1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING ${COLUMNS}`,
             [text, atMs, by],
           )
-        : await this.db.one<RuleSetRow>(
+        : await this.db.one<PgRuleSetRow>(
             `UPDATE rule_set SET version = version + 1, rules = $1, updated_at = $2, updated_by = $3 WHERE id = 1 AND version = $4 RETURNING ${COLUMNS}`,
             [text, atMs, by, expectedVersion],
           );
-    if (row) return toRuleSet(row);
+    if (row) return decodeRuleSet(row);
     throw new RuleSetConflictError(expectedVersion, (await this.getRuleSet())?.version ?? 0);
   }
 }

@@ -4,7 +4,7 @@
 // `json` (kept as written, key order included: audit exports match SQLite's byte for byte). Texts
 // that lists are ordered by use the "C" collation, SQLite's BINARY, whatever the database's locale.
 import type pg from 'pg';
-import type { Migration } from '../db.ts';
+import { orderedMigrations, type Migration } from '../db.ts';
 
 const ACTIVE = `('open', 'acknowledged', 'in_progress')`;
 const KEY = 'TEXT COLLATE "C"';
@@ -260,10 +260,7 @@ export const MIGRATION_LOCK_KEY = 0x6369_7479_6d69_67n; // 'citymig'
  * Returns the versions applied.
  */
 export async function migratePg(pool: pg.Pool, migrations: readonly Migration[] = PG_MIGRATIONS): Promise<number[]> {
-  const sorted = [...migrations].sort((a, b) => a.version - b.version);
-  sorted.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migrations: expected version ${i + 1}, got ${m.version} (${m.name})`);
-  });
+  const sorted = orderedMigrations(migrations);
   const client = await pool.connect();
   const applied: number[] = [];
   try {

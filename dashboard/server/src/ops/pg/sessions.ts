@@ -1,25 +1,10 @@
 // Login sessions in PostgreSQL: only the SHA-256 of the cookie value is stored; expiry slides on use.
 import { OpsNotFoundError, OpsValidationError } from '../errors.ts';
 import type { NewSession, Session, SessionRepository } from '../repositories.ts';
+import { toSession, type SessionRow } from '../rows/sessions.ts';
 import { SESSION_ID_PATTERN, hashSessionId, newCsrfToken, newSessionId } from '../sessions.ts';
 import { normalizeUsername } from '../users.ts';
 import { PG_FOREIGN_KEY_VIOLATION, pgErrorCode, type PgConnection } from './connection.ts';
-
-interface SessionRow {
-  username: string;
-  csrf_token: string;
-  created_at: number;
-  expires_at: number;
-  ttl_ms: number;
-}
-
-const toSession = (row: SessionRow): Session => ({
-  username: row.username,
-  csrfToken: row.csrf_token,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  ttlMs: row.ttl_ms,
-});
 
 export class PgSessionRepository implements SessionRepository {
   constructor(private readonly db: PgConnection) {}

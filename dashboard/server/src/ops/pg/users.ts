@@ -1,40 +1,10 @@
 // Operators in PostgreSQL: the same policy checks and scrypt hashes as the SQLite store (users.ts).
-import { randomBytes } from 'node:crypto';
-import { ROLES, hashSecret, verifySecret, type Operator, type Role } from '@city/shared';
-import { OpsConflictError, OpsNotFoundError, OpsValidationError } from '../errors.ts';
+import { verifySecret, type Operator, type Role } from '@city/shared';
+import { OpsConflictError, OpsNotFoundError } from '../errors.ts';
 import type { NewOperator, OperatorPatch, UserRepository } from '../repositories.ts';
-import { DISPLAY_NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, definedOnly, normalizeUsername, passwordProblem, usernameProblem } from '../users.ts';
+import { toOperator, type UserRow } from '../rows/users.ts';
+import { PASSWORD_MAX_LENGTH, checkOperatorPatch, definedOnly, getDummyHash, hashPassword, normalizeUsername, prepareOperator } from '../users.ts';
 import type { PgConnection } from './connection.ts';
-
-// A real hash of a random password, made once: verifying an unknown user costs one scrypt run too.
-let dummyHash: Promise<string> | undefined;
-const getDummyHash = () => (dummyHash ??= hashSecret(randomBytes(18).toString('base64url')));
-
-interface UserRow {
-  username: string;
-  display_name: string;
-  role: string;
-  password_hash: string;
-  evidence_access: boolean;
-  disabled: boolean;
-  created_at: number;
-}
-
-const toOperator = (row: UserRow): Operator => ({
-  username: row.username,
-  displayName: row.display_name,
-  role: row.role as Role,
-  evidenceAccess: row.evidence_access,
-  createdAt: row.created_at,
-  disabled: row.disabled,
-});
-
-function checkPatch(patch: OperatorPatch): void {
-  if (patch.role !== undefined && !ROLES.includes(patch.role)) throw new OpsValidationError(`role: expected one of ${ROLES.join(', ')} (got ${JSON.stringify(patch.role)})`);
-  if (patch.displayName !== undefined && (patch.displayName.trim() === '' || patch.displayName.length > DISPLAY_NAME_MAX_LENGTH)) {
-    throw new OpsValidationError(`displayName: expected 1-${DISPLAY_NAME_MAX_LENGTH} characters`);
-  }
-}
 
 const COLUMNS = 'username, display_name, role, password_hash, evidence_access, disabled, created_at';
 
@@ -49,16 +19,12 @@ export class PgUserRepository implements UserRepository {
   }
 
   async create(input: NewOperator): Promise<Operator> {
-    const username = normalizeUsername(input.username);
-    const problem = usernameProblem(username) ?? passwordProblem(input.password);
-    if (problem) throw new OpsValidationError(problem);
-    checkPatch({ role: input.role, displayName: input.displayName });
-    const hash = await hashSecret(input.password);
+    const { username, displayName, hash } = await prepareOperator(input);
     const now = Date.now();
     const row = await this.db.one<UserRow>(
       `INSERT INTO users (username, display_name, role, password_hash, evidence_access, disabled, created_at, password_changed_at)
        VALUES ($1, $2, $3, $4, $5, false, $6, $6) ON CONFLICT (username) DO NOTHING RETURNING ${COLUMNS}`,
-      [username, input.displayName?.trim() || username, input.role, hash, input.evidenceAccess === true, now],
+      [username, displayName, input.role, hash, input.evidenceAccess === true, now],
     );
     if (!row) throw new OpsConflictError(`user ${username} already exists`);
     return toOperator(row);
@@ -78,7 +44,7 @@ export class PgUserRepository implements UserRepository {
   }
 
   async update(username: string, patch: OperatorPatch): Promise<Operator> {
-    checkPatch(patch);
+    checkOperatorPatch(patch);
     return this.db.atomic(async () => {
       const row = await this.db.one<UserRow>(`SELECT ${COLUMNS} FROM users WHERE username = $1 FOR UPDATE`, [normalizeUsername(username)]);
       if (!row) throw new OpsNotFoundError(`user ${normalizeUsername(username)} not found`);
@@ -100,9 +66,7 @@ export class PgUserRepository implements UserRepository {
   }
 
   async setPassword(username: string, password: string): Promise<void> {
-    const problem = passwordProblem(password);
-    if (problem) throw new OpsValidationError(problem);
-    const hash = await hashSecret(password);
+    const hash = await hashPassword(password);
     const { rowCount } = await this.db.query('UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE username = $3', [hash, Date.now(), normalizeUsername(username)]);
     if (rowCount === 0) throw new OpsNotFoundError(`user ${normalizeUsername(username)} not found`);
   }
