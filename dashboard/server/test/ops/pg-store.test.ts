@@ -106,7 +106,8 @@ describe('PostgreSQL ops store', () => {
         order.push(`${name} end`);
       });
     const first = slow(a, 'a');
-    await new Promise((r) => setTimeout(r, 10));
+    // b starts only once a holds its transaction, however slow the machine is
+    while (!order.includes('a start')) await new Promise((r) => setTimeout(r, 2));
     await Promise.all([first, slow(b, 'b')]);
     expect(order).toEqual(['a start', 'a end', 'b start', 'b end']);
   });
