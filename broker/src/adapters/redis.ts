@@ -7,49 +7,39 @@ import { Redis } from 'ioredis';
 import mqemitterRedis from 'mqemitter-redis';
 import aedesPersistenceRedis from 'aedes-persistence-redis';
 import type { Logger } from '@city/shared';
+import { redactedUrl, redisReady } from '@city/shared/redis';
 import type { ClusterConfig } from '../config.ts';
 
-/** REDIS_URL for logs and errors: never the password. */
-export function redactedUrl(url: URL): string {
-  const copy = new URL(url.toString());
-  if (copy.password) copy.password = '***';
-  return copy.toString();
+/**
+ * Resolves once `conn` is ready, or rejects naming the server and the last error once `timeoutMs`
+ * passed (ioredis keeps retrying meanwhile: Redis starting a second after the broker is fine).
+ */
+async function whenReady(conn: Redis, url: URL, timeoutMs: number): Promise<void> {
+  await redisReady(conn, timeoutMs).catch((err: Error) => {
+    throw new Error(`REDIS_URL: cannot reach ${redactedUrl(url)} within REDIS_CONNECT_TIMEOUT_MS=${timeoutMs} (${err.message})`);
+  });
 }
 
-/**
- * A connected ioredis client, or an error naming the server and the reason once `timeoutMs` passed
- * (ioredis keeps retrying meanwhile: Redis starting a second after the broker is fine).
- */
+/** A connected ioredis client, or an error naming the server and the reason once `timeoutMs` passed. */
 export async function connectRedis(url: URL, timeoutMs: number, logger: Logger): Promise<Redis> {
   const redis = new Redis(url.toString(), {
     connectionName: 'city-broker',
     // commands issued while Redis is away wait for it this many reconnects, then fail (logged)
     maxRetriesPerRequest: 20,
   });
-  let lastError: Error | undefined;
   let lastLogMs = 0;
   redis.on('error', (err: Error) => {
-    lastError = err;
     const now = Date.now();
     if (now - lastLogMs > 10_000) {
       lastLogMs = now;
       logger.error('redis connection error', { url: redactedUrl(url), err: err.message });
     }
   });
-  if (redis.status !== 'ready') {
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      redis.once('ready', () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
-    if (!ready) {
-      redis.disconnect();
-      throw new Error(
-        `REDIS_URL: cannot reach ${redactedUrl(url)} within REDIS_CONNECT_TIMEOUT_MS=${timeoutMs} (${lastError?.message ?? 'no answer'})`,
-      );
-    }
+  try {
+    await whenReady(redis, url, timeoutMs);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
   }
   return redis;
 }
@@ -80,7 +70,25 @@ export async function createRedisCluster(ctx: RedisClusterContext): Promise<Redi
   // counter starts at 0 in every process: a broker restarted under the same id would overwrite the
   // packets still queued from its previous run. So every start gets a new id.
   const brokerId = `${config.brokerName}-${randomUUID().slice(0, 8)}`;
-  const mq = mqemitterRedis({ subConn: redis.duplicate(), pubConn: redis.duplicate() });
+  // mqemitter-redis subscribes as soon as aedes starts. ioredis (5.8.2 on, redis/ioredis#2037) writes
+  // a PSUBSCRIBE at once while its connection is still in the handshake, before the INFO of its ready
+  // check: the connection is then in subscriber mode, the ready check fails, ioredis reconnects and,
+  // never having been ready, subscribes to nothing again, while mqemitter-redis believes it did. That
+  // broker then hears nothing from the cluster (messages, heartbeats, $SYS/sub/add), and a persistent
+  // session's SUBSCRIBE never gets its SUBACK: aedes-persistence-redis waits for its own broadcast.
+  // Seen at start-up on a busy machine (the subscriber's handshake loses the race against the
+  // persistence's first command). So both connections are ready before mqemitter-redis gets them, and
+  // the subscriber has no ready check, which a PSUBSCRIBE during the handshake after a reconnect
+  // would fail the same way (PSUBSCRIBE works while Redis loads; autoResubscribe restores the others).
+  const subConn = redis.duplicate({ enableReadyCheck: false });
+  const pubConn = redis.duplicate();
+  try {
+    await Promise.all([subConn, pubConn].map((conn) => whenReady(conn, config.redisUrl, config.redisConnectTimeoutMs)));
+  } catch (err) {
+    for (const conn of [subConn, pubConn, redis]) conn.disconnect();
+    throw err;
+  }
+  const mq = mqemitterRedis({ subConn, pubConn });
   (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', (err: Error) =>
     logger.error('redis pub/sub error', { url: redactedUrl(config.redisUrl), err: err.message }),
   );

@@ -12,6 +12,7 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
+import { redactedUrl, redisReady } from '@city/shared/redis';
 import { Server as SocketServer, type Socket } from 'socket.io';
 import {
   decodeMessage,
@@ -38,13 +39,6 @@ type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 /** How long start() waits for Redis (REDIS_URL) before it rejects; ioredis keeps retrying after. */
 const REDIS_READY_TIMEOUT_MS = 10_000;
-
-/** REDIS_URL for logs and errors: never the password. */
-function redactedUrl(url: URL): string {
-  const copy = new URL(url.toString());
-  if (copy.password) copy.password = '***';
-  return copy.toString();
-}
 
 export class LiveMap {
   readonly state = new LiveState();
@@ -78,14 +72,26 @@ export class LiveMap {
   }
 
   /**
-   * Attaches socket.io to the dashboard's HTTP server and starts the feed. With REDIS_URL, resolves
-   * once both Redis connections are ready (rejects with the reason after REDIS_READY_TIMEOUT_MS; the
-   * failure is logged too, for a caller that does not wait).
+   * Attaches socket.io to the dashboard's HTTP server and starts the feed. With REDIS_URL, first waits
+   * for both Redis connections (rejects with the reason after REDIS_READY_TIMEOUT_MS).
    */
-  start(server: HttpServer): Promise<void> {
+  async start(server: HttpServer): Promise<void> {
     this.refresh();
     const { redisUrl } = this.ctx.config;
-    if (redisUrl) this.redis = this.openRedis(redisUrl);
+    if (redisUrl) {
+      this.redis = this.openRedis(redisUrl);
+      // the adapter subscribes at once: only on connections that are ready (see openRedis)
+      await Promise.all([this.redis.pub, this.redis.sub].map((c) => redisReady(c, REDIS_READY_TIMEOUT_MS))).catch(async (err: Error) => {
+        const redis = this.redis!;
+        this.redis = undefined;
+        redis.pub.disconnect();
+        redis.sub.disconnect();
+        const message = `REDIS_URL: cannot reach ${redactedUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS} ms (${err.message})`;
+        this.ctx.logger.error('socket.io Redis adapter not ready', { err: message });
+        throw new Error(message);
+      });
+      this.ctx.logger.info('socket.io shares broadcasts through Redis', { url: redactedUrl(redisUrl) });
+    }
     const io = new SocketServer<ClientToServerEvents, ServerToClientEvents>(server, {
       serveClient: false,
       ...(this.redis ? { adapter: createAdapter(this.redis.pub, this.redis.sub) } : {}),
@@ -95,15 +101,6 @@ export class LiveMap {
     this.feed.start();
     this.timer = setInterval(() => this.refresh(), this.ctx.config.stateRefreshMs);
     this.timer.unref();
-    if (!this.redis || !redisUrl) return Promise.resolve();
-    const ready = Promise.all([this.redis.pub, this.redis.sub].map((c) => readyWithin(c, REDIS_READY_TIMEOUT_MS))).then(
-      () => this.ctx.logger.info('socket.io shares broadcasts through Redis', { url: redactedUrl(redisUrl) }),
-      (err: Error) => {
-        throw new Error(`REDIS_URL: cannot reach ${redactedUrl(redisUrl)} within ${REDIS_READY_TIMEOUT_MS} ms (${err.message})`);
-      },
-    );
-    ready.catch((err: Error) => this.ctx.logger.error('socket.io Redis adapter not ready', { err: err.message }));
-    return ready;
   }
 
   async stop(): Promise<void> {
@@ -123,7 +120,9 @@ export class LiveMap {
 
   private openRedis(url: URL): { pub: Redis; sub: Redis } {
     const pub = new Redis(url.toString(), { connectionName: 'city-dashboard' });
-    const sub = pub.duplicate();
+    // no ready check on the subscriber: ioredis sends INFO for it, which a connection in subscriber mode
+    // refuses, and after that failed check it never subscribes again (ioredis#2037)
+    const sub = pub.duplicate({ enableReadyCheck: false });
     let lastLogMs = 0;
     const onError = (err: Error) => {
       const now = Date.now();
@@ -233,20 +232,3 @@ export class LiveMap {
 }
 
 /** Resolves when `client` is ready; rejects with its last error (or a timeout) after `timeoutMs`. */
-function readyWithin(client: Redis, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    let lastError: Error | undefined;
-    const onError = (err: Error) => (lastError = err);
-    const timer = setTimeout(() => {
-      client.off('error', onError);
-      reject(lastError ?? new Error('no answer'));
-    }, timeoutMs);
-    client.on('error', onError);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      client.off('error', onError);
-      resolve();
-    });
-  });
-}
