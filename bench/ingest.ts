@@ -2,18 +2,21 @@
 // Ingest throughput against the two ceilings around it, measured in one run on this machine:
 //   (a) the broker's delivery rate to a subscriber that does nothing (what MQTT allows),
 //   (b) ingest: accepted -> durable readings/s into a real InfluxDB (this project),
-//   (c) InfluxDB's raw /write rate with the same batches (what the database allows).
+//   (c) InfluxDB's raw /write rate with the same batches (what the database allows),
+//   (d) Node-RED (mqtt in -> function -> join -> influxdb batch, bench/node-red.ts) doing ingest's job on the
+//       same broker and the same InfluxDB: readings/s and readings per CPU-second against ingest's.
 // Broker, sink and ingest each run in their own Node process (`node --import tsx`, so the PID is the
 // process doing the work) and their CPU is read from /proc. A benchmark report, not an assertion: it exits 0
 // whether or not the targets are met, and 1 only when something broke.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DeviceRegistry, setLogLevel } from '@city/shared';
 import { freePort, startInfluxd, type Influxd } from '../test/support/influxd.ts';
-import { machineBusy, progress, sleep } from './support.ts';
+import { machineBusy, progress, sleep, watchOtherCpu } from './support.ts';
+import { INFLUXDB_NODE_VERSION, installNodeRed, NODE_RED_VERSION, nodeRedArgs, writeNodeRedFlow } from './node-red.ts';
 
 setLogLevel('warn');
 const args = process.argv.slice(2);
@@ -24,7 +27,10 @@ const option = (name: string, fallback: number) => {
   return value;
 };
 if (args.includes('--help')) {
-  console.log('npm run bench:ingest [-- --readings N (200000; packs get 2N) --warmup M (N/10 messages, untimed)]');
+  console.log(
+    'npm run bench:ingest [-- --readings N (200000; packs get 2N) --warmup M (N/10 messages, untimed) ' +
+      '--no-node-red (skip (d)) --node-red-readings R (N: Node-RED gets R readings, packs 2R)]',
+  );
   process.exit(0);
 }
 const READINGS = option('readings', 200_000);
@@ -35,6 +41,10 @@ const BATCH_READINGS = 5000; // ingest's INGEST_BATCH_MAX_READINGS default: the 
 const CLOCK_TICKS_PER_S = 100; // getconf CLK_TCK
 const DATABASE = 'bench';
 const RAW_DATABASE = 'bench_raw';
+const NODE_RED_DATABASE = 'bench_nodered';
+const WITH_NODE_RED = !args.includes('--no-node-red');
+const NODE_RED_READINGS = option('node-red-readings', READINGS);
+const BATCH_WAIT_MS = 100; // ingest's INGEST_BATCH_MAX_WAIT_MS default: the join node's timeout in (d)
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -110,6 +120,42 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
     await sleep(20);
   }
+}
+
+/** Node-RED as a child: `node red.js` directly, so the PID is the runtime; its output goes to node-red.log. */
+function startNodeRed(installDir: string, userDir: string): { child: ChildProcess; log: () => string; errors: () => string[] } {
+  if (cleaning) throw new Error('stopping: no new child');
+  const child = spawn(process.execPath, nodeRedArgs(installDir, userDir), {
+    cwd: userDir,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const file = createWriteStream(join(userDir, 'node-red.log'));
+  let head = ''; // the first 64 KiB: start-up and connection lines
+  let partial = '';
+  const errors: string[] = [];
+  const take = (chunk: Buffer) => {
+    file.write(chunk);
+    const text = chunk.toString();
+    if (head.length < 65_536) head += text;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (/Projects disabled|Using unencrypted credentials/.test(line)) continue; // as configured
+      if (/\[(error|warn)\]|^Error/.test(line)) errors.push(line);
+    }
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
+  child.once('exit', (code, signal) => {
+    file.end();
+    if (!cleaning && !expectedExit.has(child)) {
+      console.error(`\nnode-red exited unexpectedly (${signal ?? code}); its log:\n${head.slice(-4000)}`);
+      void cleanup().then(() => process.exit(1));
+    }
+  });
+  return { child, log: () => head, errors: () => errors };
 }
 
 type Payload = { topic: string; body: string };
@@ -198,6 +244,28 @@ function quantileBetween(before: Buckets, after: Buckets, q: number): number {
   return diff.find((b) => b.count >= q * total)?.le ?? NaN;
 }
 
+interface NodeRedRow {
+  messages: number;
+  readings: number;
+  readingsPerS: number;
+  stored: number;
+  cpuSPer100k: number;
+  brokerCpuSPer100k: number;
+  peakRssMiB: number;
+  /** no new point for STALL_MS before all were stored: readings/s is over the time to the last one */
+  stalled: boolean;
+  logged: string[];
+}
+const STALL_MS = 15_000;
+
+async function countPoints(db: string, base: number, readings: number): Promise<number> {
+  const result = (await influxd!.query(
+    db,
+    `SELECT count(pm25_ugm3) FROM air_quality WHERE time >= ${base}ms AND time < ${base + readings}ms`,
+  )) as { results: { series?: { values: [number, number][] }[] }[] };
+  return result.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
 interface Row {
   payload: string;
   messages: number;
@@ -214,12 +282,16 @@ interface Row {
   ingestCpuSPer100k: number;
   brokerCpuSPer100k: number;
   ingestPeakRssMiB: number;
+  /** (d), absent with --no-node-red */
+  nodeRed?: NodeRedRow;
 }
 
 async function main() {
   const startedAt = Date.now();
+  const nodeRedDir = WITH_NODE_RED ? await installNodeRed() : undefined;
   const busyBefore = await machineBusy();
   if (busyBefore > 0.1) progress(`warning: CPUs ${(busyBefore * 100).toFixed(0)}% busy before starting: other work on this machine skews the figures`, true);
+  const others = watchOtherCpu(); // a shared machine: what other processes took while this ran
   influxd = await startInfluxd();
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
   dirs.push(dataDir);
@@ -228,6 +300,7 @@ async function main() {
   const loadgenSecret = (await registry.add({ id: 'loadgen', kind: 'generic', role: 'gateway', topicPrefixes: ['city/sensors/'] })).secret;
   const ingestSecret = (await registry.add({ id: 'ingest', kind: 'generic', role: 'service' })).secret;
   const sinkSecret = (await registry.add({ id: 'sink', kind: 'generic', role: 'service' })).secret;
+  const nodeRedSecret = (await registry.add({ id: 'nodered', kind: 'generic', role: 'service' })).secret;
   for (let i = 0; i < DEVICES; i++) registry.registerSeen(deviceId(i), 'air_quality', { lat: 41.88, lon: -87.63 });
   registry.close();
 
@@ -243,6 +316,7 @@ async function main() {
     return true;
   }, 60_000);
   await influxd.query('', `CREATE DATABASE ${RAW_DATABASE}`);
+  await influxd.query('', `CREATE DATABASE ${NODE_RED_DATABASE}`);
 
   const rows: Row[] = [];
   let epoch = Date.now() - 6 * 3_600_000; // each phase gets its own time range (ms): no two points collide
@@ -313,11 +387,7 @@ async function main() {
     if (deadLetters > 0) throw new Error(`ingest dead-lettered ${deadLetters} messages`);
     await stopChild(ingest, () => ingest.kill('SIGTERM'));
     await dropSession(url, 'ingest', ingestSecret, ingestId);
-    const result = (await influxd.query(
-      DATABASE,
-      `SELECT count(pm25_ugm3) FROM air_quality WHERE time >= ${base}ms AND time < ${base + readings}ms`,
-    )) as { results: { series?: { values: [number, number][] }[] }[] };
-    const stored = result.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+    const stored = await countPoints(DATABASE, base, readings);
     const batchDiff = (name: string) => metric(after, name) - metric(before, name);
 
     // (c) InfluxDB's own ceiling: the same readings as line protocol (as ingest writes them), batches of
@@ -343,6 +413,66 @@ async function main() {
     const rawPointsPerS = readings / ((performance.now() - t0) / 1000);
     progress('');
 
+    // (d) Node-RED doing ingest's job: its own session on the same broker, its own database in the same
+    // influxd; timed from first publish until an InfluxQL count() over the phase's range reaches N
+    let nodeRed: NodeRedRow | undefined;
+    if (nodeRedDir) {
+      const nrReadings = kind.perMessage === 1 ? NODE_RED_READINGS : NODE_RED_READINGS * 2;
+      const nrMessages = nrReadings / kind.perMessage;
+      const nrWarmup = NODE_RED_READINGS === READINGS ? warmup : Math.max(1, Math.round(nrMessages / 10));
+      const clientId = `nodered-bench-${rows.length}`;
+      const userDir = join(dataDir, `node-red-${rows.length}`);
+      const influxUrl = new URL(influxd.url);
+      writeNodeRedFlow({
+        userDir, uiPort: await freePort(),
+        mqtt: { host: '127.0.0.1', port: mqttPort, username: 'nodered', password: nodeRedSecret, clientId, topic: 'city/sensors/+/up' },
+        influx: { host: influxUrl.hostname, port: Number(influxUrl.port), database: NODE_RED_DATABASE },
+        batchMessages: BATCH_READINGS / kind.perMessage, batchWaitMs: BATCH_WAIT_MS,
+      });
+      const red = startNodeRed(nodeRedDir, userDir);
+      await until('node-red started its flows', async () => red.log().includes('Started flows'), 120_000);
+      if (red.errors().length > 0) throw new Error(`node-red: ${red.errors().join('\n')}`);
+      await until('node-red connected to the broker', async () => red.log().includes('Connected to broker'), 60_000);
+      await sleep(1000); // its SUBSCRIBE follows the CONNACK
+      /** polls count() until `target`, or until no new point for STALL_MS; returns the count and when it last grew */
+      const drain = async (label: string, db: string, from: number, target: number) => {
+        let count = 0;
+        let grewAt = performance.now();
+        while (count < target && performance.now() - grewAt < STALL_MS) {
+          await sleep(250);
+          const now = await countPoints(db, from, target);
+          if (now > count) [count, grewAt] = [now, performance.now()];
+          progress(tag(`${label}: stored ${count}/${target}`));
+        }
+        return { count, grewAt };
+      };
+      const warmBase = range(nrWarmup * kind.perMessage);
+      await publish(clients, nrWarmup, kind.make(warmBase), tag('(d) Node-RED warm-up'));
+      await drain('(d) Node-RED warm-up', NODE_RED_DATABASE, warmBase, nrWarmup * kind.perMessage);
+      const [redCpu0, brokerCpuD0] = [cpuSeconds(red.child.pid!), cpuSeconds(broker.pid!)];
+      const nrBase = range(nrReadings);
+      t0 = performance.now();
+      await publish(clients, nrMessages, kind.make(nrBase), tag('(d) Node-RED'));
+      const { count, grewAt } = await drain('(d) Node-RED', NODE_RED_DATABASE, nrBase, nrReadings);
+      const redCpu = cpuSeconds(red.child.pid!) - redCpu0;
+      const brokerCpuD = cpuSeconds(broker.pid!) - brokerCpuD0;
+      const redPeakRssMiB = peakRssMiB(red.child.pid!);
+      await sleep(1000);
+      const nrStored = await countPoints(NODE_RED_DATABASE, nrBase, nrReadings); // anything late?
+      await stopChild(red.child, () => red.child.kill('SIGTERM'));
+      await dropSession(url, 'nodered', nodeRedSecret, clientId);
+      nodeRed = {
+        messages: nrMessages, readings: nrReadings,
+        readingsPerS: count / ((grewAt - t0) / 1000),
+        stored: nrStored, stalled: count < nrReadings,
+        cpuSPer100k: (redCpu / Math.max(1, count)) * 100_000,
+        brokerCpuSPer100k: (brokerCpuD / nrReadings) * 100_000,
+        peakRssMiB: redPeakRssMiB,
+        logged: red.errors().slice(0, 5),
+      };
+      progress('');
+    }
+
     rows.push({
       payload: kind.name, messages, readings,
       sinkMsgPerS: messages / sinkSeconds,
@@ -356,6 +486,7 @@ async function main() {
       ingestCpuSPer100k: (ingestCpu / readings) * 100_000,
       brokerCpuSPer100k: (brokerCpu / readings) * 100_000,
       ingestPeakRssMiB,
+      nodeRed,
     });
   }
   await Promise.all(clients.map((c) => c.endAsync()));
@@ -364,12 +495,17 @@ async function main() {
   const influxVersion = execFileSync('influxd', ['version']).toString().trim();
   const model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? cpus()[0]?.model;
   const nproc = execFileSync('nproc').toString().trim();
-  console.log(`\nmachine: nproc ${nproc}, ${model}, node ${process.version}, ${influxVersion}; CPUs ${(busyBefore * 100).toFixed(0)}% busy in the second before the run`);
+  const { othersShare } = others.stop();
+  console.log(
+    `\nmachine: nproc ${nproc}, ${model}, node ${process.version}, ${influxVersion}; CPUs ${(busyBefore * 100).toFixed(0)}% busy in the second ` +
+      `before the run, ${(othersShare * 100).toFixed(0)}% used by other processes during it`,
+  );
   console.log(
     `load: QoS 1, ${CONNECTIONS} publisher connections, ${IN_FLIGHT} in flight, ${DEVICES} devices, TCP no-delay; ` +
       `untimed warm-up of N/10 messages before (a) and (b); (c) batches of ${BATCH_READINGS} lines; ${((Date.now() - startedAt) / 1000).toFixed(0)} s in all\n`,
   );
-  const k = (n: number) => `${(n / 1000).toFixed(1)}k`;
+  const k = (n: number) => (Number.isFinite(n) ? `${(n / 1000).toFixed(1)}k` : 'n/a');
+  const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a / b) ? (a / b).toFixed(2) : 'n/a');
   console.log(
     '| payload | messages / readings | (a) broker -> do-nothing sink | (b) ingest -> InfluxDB | (c) raw /write | b/a | b/c | stored (InfluxQL count) ' +
       '| write lag p50 / p99 | ingest mean batch | ingest CPU-s /100k | broker CPU-s /100k (a) / (b) | ingest peak RSS |',
@@ -385,11 +521,46 @@ async function main() {
         `${r.ingestPeakRssMiB.toFixed(0)} MiB |`,
     );
   }
-  const [singles, packs] = rows as [Row, Row];
-  const a = singles.ingestReadingsPerS / singles.sinkReadingsPerS;
+  if (rows.some((r) => r.nodeRed)) {
+    console.log(
+      `\n(d) Node-RED ${NODE_RED_VERSION} + node-red-contrib-influxdb ${INFLUXDB_NODE_VERSION}: mqtt in (QoS 1, persistent session, json) -> ` +
+        `function (reading/SenML -> points) -> join (${BATCH_READINGS} readings or ${BATCH_WAIT_MS} ms) -> function (flatten) -> ` +
+        `influxdb batch (1.x, ms), same broker, same influxd, database ${NODE_RED_DATABASE}\n`,
+    );
+    console.log(
+      '| payload | messages / readings (Node-RED) | (b) ingest readings/s | (d) Node-RED readings/s | b/d | ingest CPU-s /100k | Node-RED CPU-s /100k ' +
+        '| readings per CPU-s: ingest / Node-RED | b/d per CPU-s | Node-RED stored | broker CPU-s /100k (b) / (d) | peak RSS ingest / Node-RED |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      const d = r.nodeRed;
+      if (!d) continue;
+      console.log(
+        `| ${r.payload} | ${d.messages} / ${d.readings} | ${k(r.ingestReadingsPerS)} | ${k(d.readingsPerS)}${d.stalled ? ' (stalled)' : ''} | ` +
+          `${ratio(r.ingestReadingsPerS, d.readingsPerS)} | ${r.ingestCpuSPer100k.toFixed(2)} | ${d.cpuSPer100k.toFixed(2)} | ` +
+          `${k(100_000 / r.ingestCpuSPer100k)} / ${k(100_000 / d.cpuSPer100k)} | ${ratio(d.cpuSPer100k, r.ingestCpuSPer100k)} | ` +
+          `${d.stored === d.readings ? `${d.stored} (exact)` : `${d.stored} of ${d.readings} (MISMATCH)`} | ` +
+          `${r.brokerCpuSPer100k.toFixed(2)} / ${d.brokerCpuSPer100k.toFixed(2)} | ${r.ingestPeakRssMiB.toFixed(0)} / ${d.peakRssMiB.toFixed(0)} MiB |`,
+      );
+    }
+    for (const r of rows) for (const line of r.nodeRed?.logged ?? []) console.log(`node-red (${r.payload}) logged: ${line}`);
+  }
+  console.log('');
+  for (const r of rows) {
+    const a = r.ingestReadingsPerS / r.sinkReadingsPerS;
+    console.log(`target: ingest >= 0.9x the do-nothing subscriber (${r.payload}): ${a.toFixed(2)}x ${a >= 0.9 ? 'PASS' : 'MISS'}`);
+  }
+  const packs = rows[1]!;
   const c = packs.ingestReadingsPerS / packs.rawPointsPerS;
-  console.log(`\ntarget: ingest >= 0.9x the do-nothing subscriber (1 reading/message): ${a.toFixed(2)}x ${a >= 0.9 ? 'PASS' : 'MISS'}`);
   console.log(`target: packs >= 0.5x InfluxDB's raw /write ceiling: ${c.toFixed(2)}x ${c >= 0.5 ? 'PASS' : 'MISS'}`);
+  for (const r of rows) {
+    const d = r.nodeRed;
+    if (!d) continue;
+    const perCpu = d.cpuSPer100k / r.ingestCpuSPer100k;
+    const what = `target: ingest >= 5x Node-RED in readings per CPU-second (${r.payload})`;
+    if (d.stored === 0) console.log(`${what}: n/a, Node-RED stored nothing`);
+    else console.log(`${what}: ${perCpu.toFixed(2)}x ${perCpu >= 5 ? 'PASS' : 'MISS'}${d.stalled ? ` (Node-RED stored only ${d.stored} of ${d.readings})` : ''}`);
+  }
   if (rows.some((r) => r.stored !== r.readings)) throw new Error('stored count differs from readings written');
 }
 

@@ -82,3 +82,25 @@ export function watchOtherCpu(intervalMs = 1000): { stop: () => { othersShare: n
     },
   };
 }
+
+const CLOCK_TICKS_PER_S = 100; // getconf CLK_TCK on Linux
+
+/** CPU-seconds a process has used so far in user space and in the kernel, from /proc/PID/stat. */
+export function processCpuTimes(pid: number): { userS: number; systemS: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+  return { userS: Number(fields[11]) / CLOCK_TICKS_PER_S, systemS: Number(fields[12]) / CLOCK_TICKS_PER_S }; // utime(14), stime(15)
+}
+
+/** CPU-seconds (user + system) a process has used so far. */
+export function processCpuSeconds(pid: number): number {
+  const { userS, systemS } = processCpuTimes(pid);
+  return userS + systemS;
+}
+
+/** Resident memory of a process now (VmRSS) and at its peak (VmHWM), KiB, from /proc/PID/status. */
+export function processMemoryKiB(pid: number): { rssKiB: number; peakKiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+  return { rssKiB: kib('VmRSS'), peakKiB: kib('VmHWM') };
+}
