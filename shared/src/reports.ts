@@ -19,6 +19,18 @@ export interface ReportCreatedResponse {
   status_url: string;
 }
 
+/** GET /api/reports/form-config: the limits the form checks before it sends (the server checks them again). */
+export interface ReportFormConfig {
+  max_photos: number;
+  /** per photo */
+  max_photo_bytes: number;
+  /** where reports are accepted: [west, south, east, north] */
+  bounds: [number, number, number, number];
+  area_name: string;
+  /** what the status page calls a report's district */
+  districts: { id: string; name: string }[];
+}
+
 /** Any refusal of POST /api/reports, GET /api/reports/nearby and /api/reports/{id}/public:
  * 400, 403, 404, 413, 415, 429. Each description starts with the field it is about ("lat: ..."). */
 export interface ReportErrorResponse {

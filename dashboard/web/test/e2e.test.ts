@@ -16,6 +16,7 @@ import { beforeAll, expect, it } from 'vitest';
 import { track } from '../../../test/support/teardown.ts';
 import { tmpDir } from '../../../test/support/tmp.ts';
 import { startSystem } from '../../../test/support/system.ts';
+import { mapIdle, renderedCount, until } from './map-page.ts';
 import { reportsDeskScenario } from './reports-desk-scenario.ts';
 import { GPS_LATITUDE_BYTES, jpegWithMetadata } from '../../server/test/support/images.ts';
 
@@ -30,34 +31,6 @@ beforeAll(() => build({ configFile: `${repoRoot}dashboard/web/vite.config.ts`, l
 
 const launchBrowser = async (): Promise<Browser> =>
   track(await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS }), (b) => b.close());
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Resolves when the map has drawn everything it has (tiles, sources, images). */
-function mapIdle(page: Page): Promise<void> {
-  return page.evaluate(
-    () =>
-      new Promise<void>((resolve) => {
-        const map = window.__map!;
-        if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve();
-        else map.once('idle', () => resolve());
-        map.triggerRepaint();
-        // a map that keeps animating never goes idle: the probes calling this poll again anyway
-        setTimeout(resolve, 3000);
-      }),
-  );
-}
-
-const renderedCount = (page: Page, layer: string, id?: string) =>
-  page.evaluate(([layer, id]) => window.__map!.queryRenderedFeatures({ layers: [layer!], ...(id ? { filter: ['==', ['get', 'id'], id] } : {}) }).length, [layer, id] as const);
 
 /** Devices drawn: unclustered sensors and cameras plus every cluster's count. */
 const devicesDrawn = (page: Page) =>

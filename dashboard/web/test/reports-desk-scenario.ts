@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { OperatorReportDetail } from '@city/shared/reports';
+import { mapIdle, renderedCount, until } from './map-page.ts';
 
 export interface ReportsDeskOptions {
   reportId: string;
@@ -18,32 +19,6 @@ export interface ReportsDeskOptions {
   internalNote?: string;
   timeoutMs?: number;
 }
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`reports desk: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Resolves when the map has drawn what it has, or after 3 s for a map that keeps animating. */
-const mapIdle = (page: Page) =>
-  page.evaluate(
-    () =>
-      new Promise<void>((resolve) => {
-        const map = window.__map!;
-        if (map.loaded() && map.areTilesLoaded() && !map.isMoving()) resolve();
-        else map.once('idle', () => resolve());
-        map.triggerRepaint();
-        setTimeout(resolve, 3000);
-      }),
-  );
-
-const renderedReports = (page: Page, layer: string, id: string) =>
-  page.evaluate(([layer, id]) => window.__map!.queryRenderedFeatures({ layers: [layer!], filter: ['==', ['get', 'id'], id!] }).length, [layer, id] as const);
 
 const textOf = async (page: Page, testId: string) => (await page.getByTestId(testId).textContent({ timeout: 1000 })) ?? '';
 
@@ -66,7 +41,7 @@ export async function reportsDeskScenario(page: Page, options: ReportsDeskOption
     'the report drawn on the reports layer',
     async () => {
       await mapIdle(page);
-      return (await renderedReports(page, 'reports', reportId)) > 0 ? true : undefined;
+      return (await renderedCount(page, 'reports', reportId)) > 0 ? true : undefined;
     },
     timeoutMs,
   );
@@ -83,7 +58,7 @@ export async function reportsDeskScenario(page: Page, options: ReportsDeskOption
     'the selected report highlighted',
     async () => {
       await mapIdle(page);
-      return (await renderedReports(page, 'reports-selected', reportId)) > 0 ? true : undefined;
+      return (await renderedCount(page, 'reports-selected', reportId)) > 0 ? true : undefined;
     },
     timeoutMs,
   );

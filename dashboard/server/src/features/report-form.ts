@@ -18,7 +18,7 @@
 // per client IP applies as for Open311.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Open311Error, Position } from '@city/shared';
-import type { ReportCreatedResponse } from '@city/shared/reports';
+import type { ReportCreatedResponse, ReportFormConfig } from '@city/shared/reports';
 import { readMultipart } from '../adapters/multipart.ts';
 import { WorkflowError } from '../core/workflow.ts';
 import { statusUrl, toNearbyReport, toPublicReport, type PublicViewContext } from '../core/report-views.ts';
@@ -52,18 +52,6 @@ export function sameOrigin(origin: string | undefined, host: string | undefined)
 }
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
-
-/** GET /api/reports/form-config: the limits the form checks before it sends (the server checks them again). */
-export interface ReportFormConfig {
-  max_photos: number;
-  /** per photo */
-  max_photo_bytes: number;
-  /** where reports are accepted: [west, south, east, north] */
-  bounds: [number, number, number, number];
-  area_name: string;
-  /** what the status page calls a report's district */
-  districts: { id: string; name: string }[];
-}
 
 export function reportFormRouter(ctx: ReportsHttpContext): Router {
   const { config } = ctx;

@@ -1,20 +1,11 @@
 // What the citizen pages read and send: the Open311 catalogue, the form's limits, "already reported?",
 // the multipart POST and a report's public status. Errors come back as the server's {code, description}.
 import type { Open311Error, Service, ServiceDefinition } from '@city/shared/open311';
-import type { NearbyReportsResponse, PublicReport, ReportCreatedResponse } from '@city/shared/reports';
+import type { NearbyReportsResponse, PublicReport, ReportCreatedResponse, ReportFormConfig } from '@city/shared/reports';
+export type { ReportFormConfig };
 import type { MapConfig } from '../adapters/api.ts';
 
 export type { MapConfig };
-
-/** GET /api/reports/form-config (dashboard/server/src/features/report-form.ts, ReportFormConfig) */
-export interface ReportFormConfig {
-  max_photos: number;
-  max_photo_bytes: number;
-  /** [west, south, east, north] */
-  bounds: [number, number, number, number];
-  area_name: string;
-  districts: { id: string; name: string }[];
-}
 
 export class ApiFailure extends Error {
   constructor(

@@ -5,6 +5,7 @@ import { useEffect, useRef } from 'react';
 import type * as maplibregl from 'maplibre-gl';
 import type { Incident } from '@city/shared/incidents';
 import { incidentFeatures, SEVERITY_COLORS } from '../../core/incident-geojson.ts';
+import { makeClickable, removeOverlay } from '../clickable-layer.ts';
 
 export const INCIDENT_LAYERS = { disc: 'incidents', ring: 'incidents-alert' } as const;
 
@@ -41,22 +42,10 @@ export function useIncidentLayer(
         'circle-stroke-color': '#0b0f14',
       },
     });
-    const onClick = (ev: maplibregl.MapLayerMouseEvent) => {
-      const id = ev.features?.[0]?.properties?.id;
-      if (typeof id === 'string') select.current(id);
-    };
-    const pointer = () => (map.getCanvas().style.cursor = 'pointer');
-    const plain = () => (map.getCanvas().style.cursor = '');
-    map.on('click', INCIDENT_LAYERS.disc, onClick);
-    map.on('mouseenter', INCIDENT_LAYERS.disc, pointer);
-    map.on('mouseleave', INCIDENT_LAYERS.disc, plain);
+    const stopClicks = makeClickable(map, INCIDENT_LAYERS.disc, (id) => select.current(id));
     return () => {
-      map.off('click', INCIDENT_LAYERS.disc, onClick);
-      map.off('mouseenter', INCIDENT_LAYERS.disc, pointer);
-      map.off('mouseleave', INCIDENT_LAYERS.disc, plain);
-      if (!map.getStyle()) return; // the map is gone
-      for (const id of [INCIDENT_LAYERS.disc, INCIDENT_LAYERS.ring]) if (map.getLayer(id)) map.removeLayer(id);
-      if (map.getSource('incidents')) map.removeSource('incidents');
+      stopClicks();
+      removeOverlay(map, [INCIDENT_LAYERS.disc, INCIDENT_LAYERS.ring], 'incidents');
     };
   }, [map]);
 

@@ -7,6 +7,7 @@ import type { LiveReport } from '@city/shared/reports';
 import { reportFeatures } from '../../core/report-geojson.ts';
 import { REPORT_STATUS_COLORS } from '../../core/report-store.ts';
 import { INCIDENT_LAYERS } from '../incidents/incident-layer.ts';
+import { makeClickable, removeOverlay } from '../clickable-layer.ts';
 
 export const REPORT_LAYERS = { ring: 'reports', halo: 'reports-selected' } as const;
 const SOURCE = 'reports';
@@ -54,24 +55,13 @@ export function useReportLayer(
       },
       beforeId,
     );
-    const onClick = (ev: maplibregl.MapLayerMouseEvent) => {
-      // an incident drawn on top takes the click (its own handler opens it)
-      if (map.getLayer(INCIDENT_LAYERS.disc) && map.queryRenderedFeatures(ev.point, { layers: [INCIDENT_LAYERS.disc] }).length > 0) return;
-      const id = ev.features?.[0]?.properties?.id;
-      if (typeof id === 'string') select.current(id);
-    };
-    const pointer = () => (map.getCanvas().style.cursor = 'pointer');
-    const plain = () => (map.getCanvas().style.cursor = '');
-    map.on('click', REPORT_LAYERS.ring, onClick);
-    map.on('mouseenter', REPORT_LAYERS.ring, pointer);
-    map.on('mouseleave', REPORT_LAYERS.ring, plain);
+    // an incident drawn on top takes the click (its own handler opens it)
+    const underIncident = (ev: maplibregl.MapLayerMouseEvent) =>
+      map.getLayer(INCIDENT_LAYERS.disc) !== undefined && map.queryRenderedFeatures(ev.point, { layers: [INCIDENT_LAYERS.disc] }).length > 0;
+    const stopClicks = makeClickable(map, REPORT_LAYERS.ring, (id) => select.current(id), underIncident);
     return () => {
-      map.off('click', REPORT_LAYERS.ring, onClick);
-      map.off('mouseenter', REPORT_LAYERS.ring, pointer);
-      map.off('mouseleave', REPORT_LAYERS.ring, plain);
-      if (!map.getStyle()) return; // the map is gone
-      for (const id of [REPORT_LAYERS.ring, REPORT_LAYERS.halo]) if (map.getLayer(id)) map.removeLayer(id);
-      if (map.getSource(SOURCE)) map.removeSource(SOURCE);
+      stopClicks();
+      removeOverlay(map, [REPORT_LAYERS.ring, REPORT_LAYERS.halo], SOURCE);
     };
   }, [map]);
 
