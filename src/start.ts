@@ -124,6 +124,7 @@ try {
     '',
     '  City operations control centre is running',
     `  dashboard          http://localhost:${dashboard.port}/`,
+    `  citizens' form     http://localhost:${dashboard.port}/report   (Open311: http://localhost:${dashboard.port}/open311/v2/services.json)`,
     `  MQTT (TCP)         mqtt://localhost:${broker.ports.tcp}`,
     broker.ports.ws ? `  MQTT (WebSocket)   ws://localhost:${broker.ports.ws}` : '',
     broker.ports.tls ? `  MQTT (TLS)         mqtts://localhost:${broker.ports.tls}` : '',
