@@ -11,13 +11,13 @@
 // the cluster) are installed with apt-get when missing and this runs as root. A benchmark report, not a
 // test: exits 0 whether or not the targets are met, 1 only when something broke.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/influxd.ts';
 import { PINGREQ, PublishTemplate, RawClient } from './broker-mqtt.ts';
-import { machineBusy, processCpuSeconds, processCpuTimes, processMemoryKiB, progress, sleep, watchOtherCpu } from './support.ts';
+import { BenchCleanup, machineBusy, processCpuSeconds, processCpuTimes, processMemoryKiB, progress, sleep, watchOtherCpu } from './support.ts';
 
 const args = process.argv.slice(2);
 function option(name: string, fallback: number): number {
@@ -65,32 +65,12 @@ const NPROC = cpus().length;
 
 // --- processes -----------------------------------------------------------------------------------------
 
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
+const bench = new BenchCleanup();
+const { children } = bench;
 const expectedExit = new Set<ChildProcess>();
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-process.once('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+const cleanup = () => bench.run();
 
-function tmp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
+const tmp = (prefix: string) => bench.tmp(prefix);
 
 /** The open-files limit this process runs with (children inherit it). */
 const nofileLimit = Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
@@ -103,7 +83,7 @@ const isRoot = process.getuid?.() === 0;
  * of the returned child is the broker's.
  */
 function spawnProcess(name: string, command: string[], options: { cpu?: string; env?: Record<string, string>; quiet?: boolean } = {}): ChildProcess {
-  if (cleaning) throw new Error('stopping: no new child');
+  if (bench.stopping) throw new Error('stopping: no new child');
   const prefix = [
     ...(options.cpu !== undefined ? ['taskset', '-c', options.cpu] : []),
     ...(nofileLimit < NOFILE_NEEDED ? ['prlimit', `--nofile=${NOFILE_NEEDED}:${NOFILE_NEEDED}`, '--'] : []),
@@ -112,7 +92,7 @@ function spawnProcess(name: string, command: string[], options: { cpu?: string; 
   const child = spawn(file!, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'] });
   children.push(child);
   child.once('exit', (code, signal) => {
-    if (!cleaning && !expectedExit.has(child)) {
+    if (!bench.stopping && !expectedExit.has(child)) {
       console.error(`\n${name} exited unexpectedly (${signal ?? code})`);
       void cleanup().then(() => process.exit(1));
     }

@@ -9,13 +9,13 @@
 // process doing the work) and their CPU is read from /proc. A benchmark report, not an assertion: it exits 0
 // whether or not the targets are met, and 1 only when something broke.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DeviceRegistry, setLogLevel } from '@city/shared';
 import { freePort, startInfluxd, type Influxd } from '../test/support/influxd.ts';
-import { machineBusy, progress, sleep, watchOtherCpu } from './support.ts';
+import { BenchCleanup, machineBusy, processCpuSeconds, progress, sleep, watchOtherCpu } from './support.ts';
 import { INFLUXDB_NODE_VERSION, installNodeRed, NODE_RED_VERSION, nodeRedArgs, writeNodeRedFlow } from './node-red.ts';
 
 setLogLevel('warn');
@@ -38,7 +38,6 @@ const DEVICES = 2000;
 const CONNECTIONS = 4;
 const IN_FLIGHT = 1000;
 const BATCH_READINGS = 5000; // ingest's INGEST_BATCH_MAX_READINGS default: the batch size of (c)
-const CLOCK_TICKS_PER_S = 100; // getconf CLK_TCK
 const DATABASE = 'bench';
 const RAW_DATABASE = 'bench_raw';
 const NODE_RED_DATABASE = 'bench_nodered';
@@ -46,48 +45,27 @@ const WITH_NODE_RED = !args.includes('--no-node-red');
 const NODE_RED_READINGS = option('node-red-readings', READINGS);
 const BATCH_WAIT_MS = 100; // ingest's INGEST_BATCH_MAX_WAIT_MS default: the join node's timeout in (d)
 
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
 let influxd: Influxd | undefined;
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await influxd?.destroy().catch(() => {});
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-// last resort (an exception escaping main): no child outlives the bench
-process.once('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+const bench = new BenchCleanup();
+bench.add(() => influxd?.destroy());
+const { children, dirs } = bench;
+const cleanup = () => bench.run();
 
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S; // utime + stime
-}
 function peakRssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/);
   return Number(line?.[1] ?? 0) / 1024;
 }
 
 function node(script: string, env: Record<string, string>, ipc = false): ChildProcess {
-  if (cleaning) throw new Error('stopping: no new child');
+  if (bench.stopping) throw new Error('stopping: no new child');
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit', ...(ipc ? (['ipc'] as const) : [])],
   });
   children.push(child);
   child.once('exit', (code, signal) => {
-    if (!cleaning && !expectedExit.has(child)) {
+    if (!bench.stopping && !expectedExit.has(child)) {
       console.error(`\n${script} exited unexpectedly (${signal ?? code})`);
       void cleanup().then(() => process.exit(1));
     }
@@ -124,7 +102,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30
 
 /** Node-RED as a child: `node red.js` directly, so the PID is the runtime; its output goes to node-red.log. */
 function startNodeRed(installDir: string, userDir: string): { child: ChildProcess; log: () => string; errors: () => string[] } {
-  if (cleaning) throw new Error('stopping: no new child');
+  if (bench.stopping) throw new Error('stopping: no new child');
   const child = spawn(process.execPath, nodeRedArgs(installDir, userDir), {
     cwd: userDir,
     env: { ...process.env, NODE_ENV: 'production' },
@@ -150,7 +128,7 @@ function startNodeRed(installDir: string, userDir: string): { child: ChildProces
   child.stderr!.on('data', take);
   child.once('exit', (code, signal) => {
     file.end();
-    if (!cleaning && !expectedExit.has(child)) {
+    if (!bench.stopping && !expectedExit.has(child)) {
       console.error(`\nnode-red exited unexpectedly (${signal ?? code}); its log:\n${head.slice(-4000)}`);
       void cleanup().then(() => process.exit(1));
     }
@@ -342,12 +320,12 @@ async function main() {
     await reached;
     reached = nextMessage(sink, 'reached');
     sink.send({ type: 'expect', count: warmup + messages });
-    const brokerCpuA0 = cpuSeconds(broker.pid!);
+    const brokerCpuA0 = processCpuSeconds(broker.pid!);
     let t0 = performance.now();
     await publish(clients, messages, kind.make(range(readings)), tag('(a) do-nothing sink'));
     await reached;
     const sinkSeconds = (performance.now() - t0) / 1000;
-    const brokerCpuA = cpuSeconds(broker.pid!) - brokerCpuA0;
+    const brokerCpuA = processCpuSeconds(broker.pid!) - brokerCpuA0;
     await stopChild(sink, () => sink.send({ type: 'stop' }));
     await dropSession(url, 'sink', sinkSecret, sinkId);
 
@@ -369,7 +347,7 @@ async function main() {
     const before = await scrape();
     const written0 = metric(before, 'city_ingest_readings_written_total');
     if (written0 !== warmReadings) throw new Error(`ingest wrote ${written0} warm-up readings, expected ${warmReadings}`);
-    const [ingestCpu0, brokerCpu0] = [cpuSeconds(ingest.pid!), cpuSeconds(broker.pid!)];
+    const [ingestCpu0, brokerCpu0] = [processCpuSeconds(ingest.pid!), processCpuSeconds(broker.pid!)];
     const base = range(readings);
     t0 = performance.now();
     await publish(clients, messages, kind.make(base), tag('(b) ingest'));
@@ -379,8 +357,8 @@ async function main() {
       return written >= readings;
     });
     const ingestSeconds = (performance.now() - t0) / 1000;
-    const ingestCpu = cpuSeconds(ingest.pid!) - ingestCpu0;
-    const brokerCpu = cpuSeconds(broker.pid!) - brokerCpu0;
+    const ingestCpu = processCpuSeconds(ingest.pid!) - ingestCpu0;
+    const brokerCpu = processCpuSeconds(broker.pid!) - brokerCpu0;
     const after = await scrape();
     const ingestPeakRssMiB = peakRssMiB(ingest.pid!);
     const deadLetters = [...after.matchAll(/^city_ingest_dead_letters_total\S* (\d+)$/gm)].reduce((s, m) => s + Number(m[1]), 0);
@@ -449,13 +427,13 @@ async function main() {
       const warmBase = range(nrWarmup * kind.perMessage);
       await publish(clients, nrWarmup, kind.make(warmBase), tag('(d) Node-RED warm-up'));
       await drain('(d) Node-RED warm-up', NODE_RED_DATABASE, warmBase, nrWarmup * kind.perMessage);
-      const [redCpu0, brokerCpuD0] = [cpuSeconds(red.child.pid!), cpuSeconds(broker.pid!)];
+      const [redCpu0, brokerCpuD0] = [processCpuSeconds(red.child.pid!), processCpuSeconds(broker.pid!)];
       const nrBase = range(nrReadings);
       t0 = performance.now();
       await publish(clients, nrMessages, kind.make(nrBase), tag('(d) Node-RED'));
       const { count, grewAt } = await drain('(d) Node-RED', NODE_RED_DATABASE, nrBase, nrReadings);
-      const redCpu = cpuSeconds(red.child.pid!) - redCpu0;
-      const brokerCpuD = cpuSeconds(broker.pid!) - brokerCpuD0;
+      const redCpu = processCpuSeconds(red.child.pid!) - redCpu0;
+      const brokerCpuD = processCpuSeconds(broker.pid!) - brokerCpuD0;
       const redPeakRssMiB = peakRssMiB(red.child.pid!);
       await sleep(1000);
       const nrStored = await countPoints(NODE_RED_DATABASE, nrBase, nrReadings); // anything late?

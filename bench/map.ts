@@ -22,7 +22,7 @@
 // A benchmark report, not an assertion: it exits 0 whether or not the targets are met, 1 only when
 // something broke. Progress on stderr, the table on stdout.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ import type { GeoJSONSource, Map as MaplibreMap } from 'maplibre-gl';
 import type { ClientToServerEvents, ServerToClientEvents } from '@city/shared/live-events';
 import { DeviceRegistry, EnvReader, setLogLevel } from '@city/shared';
 import { readDashboardConfig } from '@city/dashboard-server/config';
-import { machineBusy, progress, sleep, watchOtherCpu } from './support.ts';
+import { BenchCleanup, machineBusy, progress, sleep, watchOtherCpu } from './support.ts';
 
 declare global {
   interface Window {
@@ -89,29 +89,15 @@ const AREA = { west: -87.69, south: 41.85, east: -87.6, north: 41.92 };
 
 
 // ---- cleanup: every child process, browser, MQTT client and temp dir, on exit and on Ctrl-C ----
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
 const browsers: Browser[] = [];
 const clients: MqttClient[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const c of clients) c.end(true);
-    await Promise.all(browsers.map((b) => b.close().catch(() => {})));
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-process.once('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+const bench = new BenchCleanup();
+bench.add(() => {
+  for (const c of clients) c.end(true);
+  return Promise.all(browsers.map((b) => b.close()));
 });
+const { children, dirs } = bench;
+const cleanup = () => bench.run();
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -133,7 +119,7 @@ interface System {
 
 /** `node --import tsx src/start.ts` on its own data dir and free ports; the ports from its banner. */
 async function startSystem(dataDir: string, env: Record<string, string>): Promise<System> {
-  if (cleaning) throw new Error('stopping: no new child');
+  if (bench.stopping) throw new Error('stopping: no new child');
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
     cwd: repoRoot,
     env: {
@@ -151,7 +137,7 @@ async function startSystem(dataDir: string, env: Record<string, string>): Promis
     process.stderr.write(d);
   });
   child.once('exit', (code, signal) => {
-    if (!cleaning && !stopping) {
+    if (!bench.stopping && !stopping) {
       console.error(`\nsrc/start.ts exited unexpectedly (${signal ?? code})\n${output}`);
       void cleanup().then(() => process.exit(1));
     }

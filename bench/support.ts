@@ -1,5 +1,9 @@
-// What every benchmark script needs: a progress line and a check that the machine is quiet.
-import { readdirSync, readFileSync } from 'node:fs';
+// What every benchmark script needs: a progress line, a check that the machine is quiet, a process's
+// CPU and memory, and a clean-up that leaves nothing behind.
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,4 +107,56 @@ export function processMemoryKiB(pid: number): { rssKiB: number; peakKiB: number
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kib = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
   return { rssKiB: kib('VmRSS'), peakKiB: kib('VmHWM') };
+}
+
+/**
+ * What a bench started and must not leave behind, on a normal end, an error and Ctrl-C: its `closers`
+ * (clients, browsers, servers) first, then its child processes (killed), then its temp folders.
+ */
+export class BenchCleanup {
+  readonly children: ChildProcess[] = [];
+  readonly dirs: string[] = [];
+  private readonly closers: (() => unknown)[] = [];
+  private running: Promise<void> | undefined;
+
+  constructor() {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        process.stderr.write(`\n${signal}: cleaning up\n`);
+        void this.run().then(() => process.exit(130));
+      });
+    }
+    // last resort (an exception escaping main): no child outlives the bench
+    process.once('exit', () => this.killChildren());
+  }
+
+  /** True once clean-up began: start no new child, and a child's exit is expected. */
+  get stopping(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Something to close before the children are killed; its failure is ignored. */
+  add(close: () => unknown): void {
+    this.closers.push(close);
+  }
+
+  /** A fresh temp folder, removed at the end. */
+  tmp(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const close of this.closers) await Promise.resolve().then(close).catch(() => {});
+      this.killChildren();
+      for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+    })();
+    return this.running;
+  }
+
+  private killChildren(): void {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
 }
