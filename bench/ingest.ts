@@ -29,7 +29,7 @@ const option = (name: string, fallback: number) => {
 if (args.includes('--help')) {
   console.log(
     'npm run bench:ingest [-- --readings N (200000; packs get 2N) --warmup M (N/10 messages, untimed) ' +
-      '--no-node-red (skip (d)) --node-red-readings R (N: Node-RED gets R readings, packs 2R)]',
+      '--no-node-red (skip (d)) --node-red-readings R (N: Node-RED gets R readings, packs 2R) --cpu-prof DIR (profile ingest)]',
   );
   process.exit(0);
 }
@@ -43,6 +43,8 @@ const RAW_DATABASE = 'bench_raw';
 const NODE_RED_DATABASE = 'bench_nodered';
 const WITH_NODE_RED = !args.includes('--no-node-red');
 const NODE_RED_READINGS = option('node-red-readings', READINGS);
+/** --cpu-prof DIR: ingest runs under V8's sampling profiler, one .cpuprofile per phase in DIR (open in Chrome DevTools) */
+const CPU_PROF_DIR = args.includes('--cpu-prof') ? String(args[args.indexOf('--cpu-prof') + 1]) : undefined;
 const BATCH_WAIT_MS = 100; // ingest's INGEST_BATCH_MAX_WAIT_MS default: the join node's timeout in (d)
 
 let influxd: Influxd | undefined;
@@ -57,9 +59,9 @@ function peakRssMiB(pid: number): number {
   return Number(line?.[1] ?? 0) / 1024;
 }
 
-function node(script: string, env: Record<string, string>, ipc = false): ChildProcess {
+function node(script: string, env: Record<string, string>, ipc = false, nodeArgs: string[] = []): ChildProcess {
   if (bench.stopping) throw new Error('stopping: no new child');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit', ...(ipc ? (['ipc'] as const) : [])],
   });
@@ -336,7 +338,7 @@ async function main() {
       DATA_DIR: dataDir, MQTT_URL: url, INGEST_MQTT_USERNAME: 'ingest', INGEST_MQTT_PASSWORD: ingestSecret,
       INGEST_CLIENT_ID: ingestId, INGEST_HTTP_PORT: String(httpPort),
       INFLUX_URL: influxd.url, INFLUX_DATABASE: DATABASE,
-    });
+    }, false, CPU_PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : []);
     const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`;
     const scrape = async () => (await fetch(metricsUrl)).text();
     await until('ingest connected', async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 60_000);

@@ -124,6 +124,7 @@ export function createIngest(ctx: IngestContext): Ingest {
         unsubscribeFirst: config.mqtt.sharedGroup !== undefined ? INGEST_SUBSCRIPTIONS : [],
         logger: logger.child('mqtt'),
         onMessage: (message, connection) => handler.handle(message, connection),
+        flush: () => handler.flush(),
       });
       await subscriber.start();
       logger.info('ingest running', {

@@ -51,6 +51,32 @@ describe('journal', () => {
     expect(ids).toEqual([...Array(100).keys()]);
   });
 
+  it('writes staged records only at flush, in one group, and counts them as pending before that', () => {
+    const dir = tmpDir();
+    const { journal } = open(dir);
+    for (let i = 0; i < 50; i++) journal.stage(rec(i));
+    expect(journal.stagedRecords()).toBe(50);
+    expect(journal.pendingRecords()).toBe(50);
+    expect(journal.read(journal.checkpoint, 100)).toEqual([]); // nothing written yet
+    const segment = join(dir, segmentFileName(journal.segments().at(-1)!));
+    expect(statSync(segment).size).toBe(0);
+    journal.flush();
+    expect(journal.stagedRecords()).toBe(0);
+    expect(readAll(journal, journal.checkpoint).ids).toEqual([...Array(50).keys()]);
+    journal.flush(); // nothing staged: nothing written
+    expect(journal.pendingRecords()).toBe(50);
+  });
+
+  it('counts staged bytes against the cap and writes staged records at close', async () => {
+    const dir = tmpDir();
+    const first = open(dir, { maxBytes: 2048 }).journal;
+    first.stage(rec(0, 1000));
+    expect(() => first.stage(rec(1, 1100))).toThrow(JournalFullError);
+    await first.close();
+    const { journal } = open(dir);
+    expect(readAll(journal, journal.checkpoint).ids).toEqual([0]);
+  });
+
   it('advances the checkpoint on commit and keeps it across a reopen', async () => {
     const dir = tmpDir();
     const first = open(dir).journal;

@@ -2,22 +2,23 @@
 // under one directory plus a checkpoint file naming the first record not yet written to the store.
 //
 // Durability, honestly:
-// - append() writes each record with one synchronous write(2) before it returns, so an acknowledged
+// - Records are written in groups: stage() holds a record in memory, flush() writes every staged record
+//   with one synchronous write(2). The subscriber acknowledges a group's messages only after its flush
+//   returned (group commit: one write per TCP read instead of one per message), so an acknowledged
 //   record is in the operating system's page cache: it survives the process crashing or being killed
-//   (kill -9, OOM killer), because the kernel still writes it out.
+//   (kill -9, OOM killer), because the kernel still writes it out. append() = stage() + flush().
 // - It is fsync'd (fdatasync) in small groups every `fsyncIntervalMs` (default 20 ms). A power loss or
 //   kernel panic can therefore take the records acknowledged in the last interval (plus the device's
-//   write cache if it lies about flushes). That window is the price of acknowledging one message at a
-//   time: MQTT.js acks one message before it reads the next, so an fsync per message would cap ingest
-//   at the disk's fsync rate. `fsyncIntervalMs = 0` does exactly that, for deployments that prefer it.
+//   write cache if it lies about flushes). `fsyncIntervalMs = 0` fdatasyncs every flush before it
+//   returns (one per group, not per message), for deployments that prefer that.
 // - The checkpoint is replaced atomically (write a temporary file, rename it). It is not fsync'd: a
 //   checkpoint lost or torn by a power loss only makes the next start replay from an older position, and
 //   the store's writes are idempotent, so a replay never duplicates.
 // - Recovery checks every record after the checkpoint (length + CRC-32) and cuts a torn tail.
 //
-// Bounds: records are read back from disk, never all held in memory; the bytes not yet in the store are
-// capped at `maxBytes`. When the cap is reached append() refuses and waitForSpace() lets the caller hold
-// its acknowledgement until the writer has drained enough.
+// Bounds: records are read back from disk, never all held in memory; the bytes not yet in the store
+// (staged ones included) are capped at `maxBytes`. When the cap is reached stage()/append() refuse and
+// waitForSpace() lets the caller hold its acknowledgement until the writer has drained enough.
 import {
   closeSync,
   fdatasync,
@@ -85,6 +86,9 @@ export class Journal {
   private checkpointPos!: JournalPosition;
   private liveBytes = 0;
   private pending = 0;
+  /** frames staged but not yet written (flush) */
+  private staged: Buffer[] = [];
+  private stagedBytes = 0;
   private dirty = false;
   private syncing = false;
   private retiredFds: number[] = [];
@@ -189,9 +193,9 @@ export class Journal {
     return { ...this.checkpointPos };
   }
 
-  /** Bytes appended but not yet committed. */
+  /** Bytes staged or appended but not yet committed. */
   pendingBytes(): number {
-    return this.liveBytes - this.checkpointPos.offset;
+    return this.liveBytes - this.checkpointPos.offset + this.stagedBytes;
   }
 
   /** The cap on pending bytes. */
@@ -199,9 +203,14 @@ export class Journal {
     return this.options.maxBytes;
   }
 
-  /** Records appended but not yet committed. */
+  /** Records staged or appended but not yet committed. */
   pendingRecords(): number {
-    return this.pending;
+    return this.pending + this.staged.length;
+  }
+
+  /** Records staged and not yet written by flush(). */
+  stagedRecords(): number {
+    return this.staged.length;
   }
 
   /** Whether a record of `payloadBytes` fits under the cap now. An empty journal takes any record. */
@@ -211,26 +220,39 @@ export class Journal {
   }
 
   /**
-   * Appends one record; when it returns, the record is in the OS (and on disk once the next fsync
-   * ran). Throws JournalFullError when over the cap (see waitForSpace) and the I/O error when the write
-   * failed (disk full, I/O error): then nothing was acknowledged and the caller may retry.
+   * Holds one record for the next flush(): nothing is written yet, so nothing may be acknowledged yet.
+   * Throws JournalFullError when over the cap (see waitForSpace).
    */
-  append(payload: Buffer): void {
+  stage(payload: Buffer): void {
     if (this.closed) throw new Error('journal closed');
     if (!this.hasSpaceFor(payload.length)) throw new JournalFullError(this.pendingBytes(), this.options.maxBytes);
     const frame = encodeFrame(payload);
+    this.staged.push(frame);
+    this.stagedBytes += frame.length;
+  }
+
+  /**
+   * Writes every staged record with one write(2); when it returns they are in the OS (on disk once the
+   * next fsync ran, or already with fsyncIntervalMs 0). Throws the I/O error when the write failed (disk
+   * full, I/O error): then the records stay staged, nothing of them was acknowledged, and the next
+   * flush() tries again.
+   */
+  flush(): void {
+    if (this.staged.length === 0) return;
+    if (this.closed) throw new Error('journal closed');
+    const group = this.staged.length === 1 ? this.staged[0]! : Buffer.concat(this.staged, this.stagedBytes);
     let size = this.sizes.get(this.active)!;
-    if (size > 0 && size + frame.length > this.options.segmentBytes) {
+    if (size > 0 && size + group.length > this.options.segmentBytes) {
       this.rotate();
       size = 0;
     }
     let written = 0;
     try {
-      // one write(2) per record; a short write (rare, disk full) continues where it stopped
-      while (written < frame.length) written += writeSync(this.fd, frame, written, frame.length - written);
+      // a short write (rare, disk full) continues where it stopped
+      while (written < group.length) written += writeSync(this.fd, group, written, group.length - written);
     } catch (err) {
       if (written > 0) {
-        // cut the partial record so the segment stays a clean sequence of records
+        // cut the partial group so the segment stays a clean sequence of records
         try {
           ftruncateSync(this.fd, size);
         } catch {
@@ -239,9 +261,12 @@ export class Journal {
       }
       throw err;
     }
-    this.sizes.set(this.active, size + frame.length);
-    this.liveBytes += frame.length;
-    this.pending += 1;
+    const records = this.staged.length;
+    this.staged = [];
+    this.stagedBytes = 0;
+    this.sizes.set(this.active, size + group.length);
+    this.liveBytes += group.length;
+    this.pending += records;
     if (this.options.fsyncIntervalMs === 0) fdatasyncSync(this.fd);
     else this.dirty = true;
     const waiters = this.appendWaiters;
@@ -249,6 +274,12 @@ export class Journal {
       this.appendWaiters = [];
       for (const wake of waiters) wake();
     }
+  }
+
+  /** stage() and flush(): one record written (after any staged before it) when it returns. */
+  append(payload: Buffer): void {
+    this.stage(payload);
+    this.flush();
   }
 
   /** Resolves after the next append, or after `timeoutMs`, or when `signal` aborts. */
@@ -358,9 +389,15 @@ export class Journal {
     return [...this.sizes.keys()].sort((a, b) => a - b);
   }
 
-  /** Flushes to disk and closes the files. The journal keeps everything not committed. */
+  /** Writes what is staged, flushes to disk and closes the files. The journal keeps everything not committed. */
   async close(): Promise<void> {
     if (this.closed) return;
+    try {
+      this.flush();
+    } catch (err) {
+      // never acknowledged (the subscriber stops first): the broker redelivers them
+      this.options.logger.error('journal: staged records could not be written at close', { records: this.staged.length, err });
+    }
     this.closed = true;
     clearInterval(this.fsyncTimer);
     while (this.syncing) await new Promise((r) => setTimeout(r, 1));

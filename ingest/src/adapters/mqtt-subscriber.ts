@@ -7,6 +7,13 @@
 // we call back with an error: no PUBACK is sent (MQTT.js would otherwise queue it and send it on the NEXT
 // connection, where that packet id may name another message), and the broker redelivers the message to
 // the persistent session.
+//
+// Group commit: the sink only stages a message; its `flush()` writes everything staged at once. The
+// PUBACKs MQTT.js writes meanwhile are held in the corked socket, opened at the group's first message
+// and closed with setImmediate, i.e. once MQTT.js has worked through the whole TCP read (it goes from
+// packet to packet with process.nextTick). Then flush(), then uncork: every PUBACK of the read leaves in
+// one write after one journal write, instead of one syscall each per message. If flush() throws, the
+// socket is destroyed with the PUBACKs still in it: none leaves, and the broker redelivers.
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '@city/shared';
 import { backoffDelayMs } from '../core/backoff.ts';
@@ -37,6 +44,15 @@ export interface MqttSubscriberOptions {
   unsubscribeFirst?: readonly string[];
   logger: Logger;
   onMessage: MessageSink;
+  /** makes what onMessage recorded since the last call durable; throws when it cannot (nothing is acknowledged) */
+  flush: () => void;
+}
+
+/** The socket MQTT.js writes to: any Node writable has cork/uncork; destroy() drops what is corked. */
+interface AckStream {
+  cork(): void;
+  uncork(): void;
+  destroy(err?: Error): void;
 }
 
 const RECONNECT_BASE_MS = 500;
@@ -47,6 +63,8 @@ export class MqttSubscriber {
   private attempts = 0;
   private lastError: string | undefined;
   private readonly sinkErrors = new LogLimiter(60_000);
+  /** the socket corked for the open acknowledgement group, if one is open */
+  private group: AckStream | undefined;
 
   constructor(private readonly options: MqttSubscriberOptions) {}
 
@@ -93,8 +111,8 @@ export class MqttSubscriber {
         ack(err as Error);
         return;
       }
-      if (result instanceof Promise) result.then(() => ack(), (err: Error) => ack(err));
-      else ack();
+      if (result instanceof Promise) result.then(() => this.inGroup(client, ack), (err: Error) => ack(err));
+      else this.inGroup(client, ack);
     };
 
     return new Promise<void>((resolve, reject) => {
@@ -153,6 +171,34 @@ export class MqttSubscriber {
     });
   }
 
+  /** Runs `ack` (which makes MQTT.js write a PUBACK) inside the open group, opening one if needed. */
+  private inGroup(client: MqttClient, ack: () => void): void {
+    if (!this.group) {
+      const stream = client.stream as unknown as AckStream;
+      stream.cork();
+      this.group = stream;
+      setImmediate(() => this.closeGroup());
+    }
+    ack();
+  }
+
+  /** The sink's flush, then the group's PUBACKs in one write; on failure none of them. */
+  private closeGroup(): void {
+    const stream = this.group;
+    if (!stream) return;
+    this.group = undefined;
+    try {
+      this.options.flush();
+    } catch (err) {
+      if (this.sinkErrors.check(`flush: ${(err as Error).message}`, Date.now()).log) {
+        this.options.logger.error('recording failed: closing the connection so that nothing unrecorded is acknowledged (the broker redelivers)', { err });
+      }
+      stream.destroy(err as Error);
+      return;
+    }
+    stream.uncork();
+  }
+
   /** Publishes at QoS 0 when connected; dropped otherwise (callers keep their own record). */
   publishQos0(topic: string, payload: string | Buffer): boolean {
     const client = this.client;
@@ -166,6 +212,8 @@ export class MqttSubscriber {
     const client = this.client;
     if (!client) return;
     this.client = undefined;
+    // end() below uncorks the socket: the open group's records go to the journal first
+    this.closeGroup();
     this.connection.abort(new Error('stopping'));
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
   }

@@ -1,5 +1,6 @@
 // One MQTT message in: size check -> decode -> register devices seen behind gateways -> dedupe ->
-// journal (or dead-letter log) -> acknowledged by the caller once this returns/resolves.
+// journal (staged; or dead-letter log) -> acknowledged by the caller once this returns/resolves AND the
+// caller's next flush() returned (group commit: the journal writes a whole TCP read at once).
 import { topics, type DeviceRegistry, type Device, type Logger } from '@city/shared';
 import { decodeMessage } from '@city/shared/decoders/index';
 import { BoundedKeySet } from '../core/bounded-key-set.ts';
@@ -46,8 +47,9 @@ export class MessageHandler {
   }
 
   /**
-   * Records one message. Returns (synchronously on the fast path) once it may be acknowledged; a
-   * returned promise rejects if `connection` aborts first (then it must not be acknowledged).
+   * Records one message. Returns (synchronously on the fast path, the record staged in the journal) once
+   * it may be acknowledged after the next flush(); a returned promise rejects if `connection` aborts
+   * first (then it must not be acknowledged).
    */
   handle(message: IncomingMessage, connection: AbortSignal): void | Promise<void> {
     const { ctx } = this;
@@ -86,50 +88,64 @@ export class MessageHandler {
     for (const r of decoded.readings) if (receivedAt - r.observedAt > ctx.lateAfterMs) late += 1;
     const record = encodeAccepted({ receivedAt, readings: decoded.readings });
     const accepted = () => {
-      // remembered only once journaled: a redelivery of a message we failed to record is not a duplicate
+      // remembered once staged: if that group's write fails, the record stays staged for the next
+      // flush and the redelivery is rightly a duplicate
       if (decoded.dedupeKey !== undefined) this.dedupe.add(decoded.dedupeKey);
       ctx.metrics.readingsAccepted.inc(decoded.readings.length);
       if (late > 0) ctx.metrics.lateReadings.inc(late);
     };
     try {
-      ctx.journal.append(record);
+      ctx.journal.stage(record);
       accepted();
-      this.appended();
       return;
     } catch (err) {
       if (!(err instanceof JournalFullError)) this.appendFailed(err);
     }
-    return this.appendSlow(record, connection).then(() => {
-      accepted();
-      this.appended();
-    });
+    return this.appendSlow(record, connection).then(accepted);
   }
 
-  /** Back-pressure and I/O failure: no acknowledgement until the record is in the journal. */
+  /**
+   * Writes the staged records in one go; the subscriber calls it before it acknowledges what handle()
+   * took since the last call. Throws when the journal cannot be written (nothing may be acknowledged).
+   */
+  flush(): void {
+    try {
+      this.ctx.journal.flush();
+    } catch (err) {
+      this.appendFailed(err);
+      throw err;
+    }
+    this.appended();
+  }
+
+  /** Back-pressure and I/O failure: no acknowledgement until the record is written to the journal. */
   private async appendSlow(record: Buffer, connection: AbortSignal): Promise<void> {
     const { journal, logger } = this.ctx;
+    let staged = false;
     for (;;) {
       if (connection.aborted) throw connection.reason ?? new Error('connection gone');
-      if (!journal.hasSpaceFor(record.length)) {
-        if (this.backPressureSinceMs === undefined) {
-          this.backPressureSinceMs = Date.now();
-          logger.warn('journal full: holding acknowledgements until the store catches up (the broker queues for our session)', {
-            pendingBytes: journal.pendingBytes(),
-            pendingRecords: journal.pendingRecords(),
-          });
+      if (!staged) {
+        if (!journal.hasSpaceFor(record.length)) {
+          if (this.backPressureSinceMs === undefined) {
+            this.backPressureSinceMs = Date.now();
+            logger.warn('journal full: holding acknowledgements until the store catches up (the broker queues for our session)', {
+              pendingBytes: journal.pendingBytes(),
+              pendingRecords: journal.pendingRecords(),
+            });
+          }
+          await journal.waitForSpace(record.length, connection);
+          continue;
         }
-        await journal.waitForSpace(record.length, connection);
-        continue;
+        journal.stage(record);
+        staged = true;
       }
       try {
-        journal.append(record);
-      } catch (err) {
-        if (err instanceof JournalFullError) continue;
-        this.appendFailed(err);
+        this.flush();
+        return;
+      } catch {
+        // logged once per episode by flush(); the record stays staged
         await sleep(APPEND_RETRY_MS, connection);
-        continue;
       }
-      return;
     }
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, parseNativeReading } from '../../src/decoders/index.ts';
+import { NativeReadingSchema, plainlyValidNativeReading } from '../../src/decoders/native.ts';
 import { MAX_METRICS_PER_READING } from '../../src/reading.ts';
 import { topics } from '../../src/topics.ts';
 import { accepted, context, device, IN_LOOP, IN_NEAR_NORTH, jsonBytes, RECEIVED_AT, refused } from './support.ts';
@@ -160,5 +161,45 @@ describe('native reading refusals', () => {
   it('a device id in the topic that cannot be a device id', () => {
     const detail = refused(decode('Air_01', { metrics: { pm25_ugm3: 1 } }), 'invalid-schema');
     expect(detail).toBe('device id "Air_01" must be 1-64 of a-z, 0-9, _, ., - starting with a letter or digit');
+  });
+});
+
+describe('native reading hot path', () => {
+  it('takes by hand only bodies the schema accepts, with the same fields', () => {
+    const bodies: unknown[] = [
+      { metrics: { pm25_ugm3: 1 } },
+      { observedAt: OBSERVED_AT, metrics: { pm25_ugm3: 1.5, no2_ugm3: -3 }, lat: 41.88, lon: -87.63, extra: 'ignored' },
+      { observedAt: 'yesterday', metrics: { a: 0 } },
+      { metrics: { a: 1 }, lat: 90, lon: -180 },
+      { metrics: { a: 1 }, lat: 90.0001 },
+      { metrics: { a: 1 }, lon: -180.5 },
+      { metrics: { a: 1 }, lat: '41' },
+      { metrics: { a: 1 }, lat: null },
+      { metrics: { a: Infinity } },
+      { metrics: { a: NaN } },
+      { metrics: { a: '1' } },
+      { metrics: { a: null } },
+      { metrics: [1] },
+      { metrics: null },
+      {},
+      [],
+      null,
+      42,
+      'x',
+      JSON.parse('{"metrics":{"__proto__":5}}'),
+      Object.assign(Object.create({ inherited: 1 }), { metrics: { a: 1 } }),
+      { metrics: Object.assign(Object.create({ inherited: 'x' }), { a: 1 }) },
+    ];
+    for (const body of bodies) {
+      const byHand = plainlyValidNativeReading(body);
+      const bySchema = NativeReadingSchema.safeParse(body);
+      if (byHand) {
+        expect(bySchema.success, JSON.stringify(body)).toBe(true);
+        expect(byHand.metrics).toEqual(bySchema.data!.metrics);
+        expect([byHand.lat, byHand.lon, byHand.observedAt]).toEqual([bySchema.data!.lat, bySchema.data!.lon, bySchema.data!.observedAt]);
+      }
+    }
+    // and it does take the everyday body (else the hot path is never hot)
+    expect(plainlyValidNativeReading({ observedAt: OBSERVED_AT, metrics: { pm25_ugm3: 12 } })).toBeDefined();
   });
 });
