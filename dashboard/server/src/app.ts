@@ -48,6 +48,9 @@ export interface Dashboard {
 export function createDashboard(ctx: DashboardContext): Dashboard {
   const app = express();
   app.disable('x-powered-by');
+  // behind a load balancer (several dashboards, one address): the client's address for rate limits and
+  // log-in throttling, and https for secure cookies, come from the proxy's headers, if it is trusted
+  if (ctx.config.trustProxy !== undefined) app.set('trust proxy', ctx.config.trustProxy);
   const startedAt = Date.now();
   const live = new LiveMap({ config: ctx.config, registry: ctx.registry, logger: ctx.logger.child('live') });
   const ops = ctx.ops ?? openOpsStore(ctx.config.dataDir, ctx.config.databaseUrl);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvReader } from '@city/shared';
@@ -24,6 +25,12 @@ export interface DashboardConfig {
   dataDir: string;
   /** where the live feed subscribes */
   mqtt: DashboardMqttConfig;
+  /**
+   * TRUST_PROXY: which peers' X-Forwarded-For / X-Forwarded-Proto express believes (its `trust proxy`):
+   * a hop count or a list of addresses, CIDRs and loopback / linklocal / uniquelocal. Unset: none, so
+   * behind a load balancer every client would share the proxy's address in the rate limits.
+   */
+  trustProxy?: number | string[];
   /** socket.io clients get at most one `deltas` message per this many ms */
   pushIntervalMs: number;
   /** how often device states are re-evaluated (silence -> offline) and the registry re-read, ms */
@@ -78,6 +85,7 @@ export function readDashboardConfig(env: EnvReader): DashboardConfig {
   return {
     httpPort: env.port('HTTP_PORT', 8080),
     httpHost: env.str('HTTP_HOST', '0.0.0.0'),
+    ...readTrustProxy(env),
     dataDir: env.str('DATA_DIR', './data'),
     mqtt: {
       url: url?.toString() ?? 'mqtt://localhost:1883',
@@ -116,6 +124,30 @@ function readIncidentsConfig(env: EnvReader): IncidentsConfig {
     fusionWindowMs: env.int('FUSION_WINDOW_MS', 30 * 60_000, { min: 1000, max: 7 * 86_400_000 }),
     tickMs: env.int('RULES_TICK_MS', 5000, { min: 100, max: 600_000 }),
   };
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function readTrustProxy(env: EnvReader): { trustProxy?: number | string[] } {
+  const raw = env.optionalStr('TRUST_PROXY')?.trim();
+  if (raw === undefined || raw === '') return {};
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    env.require(hops >= 1 && hops <= 10, `TRUST_PROXY: expected 1..10 proxy hops or a list of addresses (got ${raw})`);
+    return { trustProxy: hops };
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => !PROXY_NAMES.includes(e) && !isAddressOrCidr(e));
+  env.require(bad.length === 0, `TRUST_PROXY: expected a hop count or addresses, CIDRs, ${PROXY_NAMES.join(', ')} (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`);
+  return { trustProxy: entries };
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
 
 function isTimeZone(zone: string): boolean {

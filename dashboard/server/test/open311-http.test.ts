@@ -331,6 +331,24 @@ describe('Open311 requests', () => {
     expect(viaForm.status).toBe(429);
     expect(viaForm.json<{ errors: unknown[] }>().errors).toEqual([{ code: 429, description: expect.stringMatching(/too many reports/) }]);
   });
+
+  it('counts clients by X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)', async () => {
+    const from = (address: string) => (body: URLSearchParams) =>
+      call(base, '/open311/v2/requests.json', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': address },
+        body: String(body),
+      });
+    // the test client is on loopback, as a proxy on the same host would be
+    let { base } = await start({ REPORTS_POST_RATE_PER_MIN: '1', TRUST_PROXY: 'loopback' });
+    expect((await from('203.0.113.7')(form311({}))).status).toBe(201);
+    expect((await from('203.0.113.7')(form311({}))).status).toBe(429);
+    expect((await from('198.51.100.9')(form311({}))).status).toBe(201);
+    // not trusted: the header is anyone's to write, so it changes nothing
+    ({ base } = await start({ REPORTS_POST_RATE_PER_MIN: '1' }));
+    expect((await from('203.0.113.7')(form311({}))).status).toBe(201);
+    expect((await from('198.51.100.9')(form311({}))).status).toBe(429);
+  });
 });
 
 describe('the city form', () => {
@@ -575,6 +593,19 @@ describe('reports configuration', () => {
     const missing = new EnvReader({ OPEN311_CATALOGUE_FILE: join(tmpDir('catalogue-'), 'none.json') });
     readDashboardConfig(missing);
     expect(missing.problems.join('\n')).toMatch(/OPEN311_CATALOGUE_FILE: cannot read/);
+  });
+
+  it('takes TRUST_PROXY as a hop count or a list of addresses, CIDRs and named ranges, and refuses the rest', () => {
+    const read = (value: string) => {
+      const env = new EnvReader({ TRUST_PROXY: value });
+      return { trustProxy: readDashboardConfig(env).trustProxy, problems: env.problems.join('\n') };
+    };
+    expect(read('2')).toEqual({ trustProxy: 2, problems: '' });
+    expect(read('loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1')).toEqual({ trustProxy: ['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.1'], problems: '' });
+    expect(read('0').problems).toMatch(/TRUST_PROXY: expected 1\.\.10 proxy hops/);
+    expect(read('true').problems).toMatch(/TRUST_PROXY: .*not "true"/);
+    expect(read('10.0.0.0/33,nginx').problems).toMatch(/not "10\.0\.0\.0\/33", "nginx"/);
+    expect(read('').trustProxy).toBeUndefined();
   });
 
   it('has the documented defaults', () => {
