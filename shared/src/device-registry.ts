@@ -108,8 +108,10 @@ export class DeviceRegistry {
 
   private constructor(file: string) {
     this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    // the timeout first: switching to WAL takes a write lock, which another process opening the
+    // registry at the same moment (broker, ingest, dashboard) may hold
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('journal_mode = WAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS devices (
       id TEXT PRIMARY KEY,
       kind TEXT NOT NULL,
