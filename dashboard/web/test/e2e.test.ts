@@ -114,10 +114,11 @@ async function stopSystem(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-it('shows the connection going and coming back, and redraws from a full snapshot', async () => {
+it('shows the connection going and coming back, redraws from a full snapshot, and the operator link comes back too', async () => {
   const dataDir = tmpDir();
   const env = { ...process.env, DATA_DIR: dataDir };
-  const first = await startSystem(dataDir, { DEMO_FLEET: 'false', DASHBOARD_STATE_REFRESH_MS: '500' });
+  const admin = { ADMIN_USER: 'chief', ADMIN_PASSWORD: 'correct horse battery' };
+  const first = await startSystem(dataDir, { DEMO_FLEET: 'false', DASHBOARD_STATE_REFRESH_MS: '500', ...admin });
   const port = new URL(first.base).port;
   await run(process.execPath, ['--import', 'tsx', 'broker/src/devices-cli.ts', 'add', 'aq-e2e-before', '--kind', 'air_quality', '--lat', '41.8789', '--lon', '-87.6359'], { cwd: repoRoot, env });
 
@@ -145,6 +146,13 @@ it('shows the connection going and coming back, and redraws from a full snapshot
   });
   expect(await connection.getAttribute('class')).toContain('conn-connected');
   expect(await devicesDrawn(page)).toBe(1);
+  // an operator on this wall: the incidents come over the `/ops` link (its own socket.io namespace)
+  await page.getByTestId('tab-incidents').click();
+  const form = page.getByTestId('login-form');
+  await form.getByLabel('Username').fill(admin.ADMIN_USER);
+  await form.getByLabel('Password').fill(admin.ADMIN_PASSWORD);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('incident-queue').waitFor();
 
   // the whole system goes away: the wall says so within a few seconds, and keeps what it knew on screen
   await stopSystem(first.child);
@@ -155,7 +163,7 @@ it('shows the connection going and coming back, and redraws from a full snapshot
   // while it is down, a device is registered; the system comes back on the same port
   await run(process.execPath, ['--import', 'tsx', 'broker/src/devices-cli.ts', 'add', 'aq-e2e-after', '--kind', 'air_quality', '--lat', '41.879', '--lon', '-87.6352'], { cwd: repoRoot, env });
   const snapshotsBefore = snapshots;
-  await startSystem(dataDir, { DEMO_FLEET: 'false', DASHBOARD_STATE_REFRESH_MS: '500', HTTP_PORT: port });
+  const second = await startSystem(dataDir, { DEMO_FLEET: 'false', DASHBOARD_STATE_REFRESH_MS: '500', HTTP_PORT: port, ...admin });
   // socket.io-client retries at most every 5 s (with jitter): Live again within a few seconds of that
   await expect.poll(() => connection.textContent(), { timeout: 15_000 }).toBe('Live');
   await expect.poll(() => snapshots, { timeout: 5000 }).toBeGreaterThan(snapshotsBefore);
@@ -165,6 +173,22 @@ it('shows the connection going and coming back, and redraws from a full snapshot
     await mapIdle(page);
     return (await devicesDrawn(page)) === 2 ? true : undefined;
   });
+  // the operator link is back without a reload: an incident opened now reaches the queue (the session
+  // lives in the operations store and outlived the restart)
+  const login = await fetch(`${second.base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: admin.ADMIN_USER, password: admin.ADMIN_PASSWORD }),
+  });
+  expect(login.status).toBe(200);
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const opened = await fetch(`${second.base}/api/incidents`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie: login.headers.get('set-cookie')!.split(';')[0]!, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ title: 'Water main burst after the restart', category: 'flooding', severity: 'major', description: 'Reported by the fire brigade' }),
+  });
+  expect(opened.status).toBe(201);
+  await page.getByTestId('incident-row').filter({ hasText: 'Water main burst after the restart' }).waitFor({ timeout: 10_000 });
   expect(pageErrors).toEqual([]);
 }, 120_000);
 

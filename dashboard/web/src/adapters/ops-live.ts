@@ -52,9 +52,13 @@ export function createOpsLive(notifyIntervalMs = 200): OpsLive {
         state = { ...state, connected: true };
         scheduleNotify();
       });
-      socket.on('disconnect', () => {
+      socket.on('disconnect', (reason) => {
         state = { ...state, connected: false };
         scheduleNotify();
+        // a dashboard server stopping (a restart, a rolling deployment behind the load balancer)
+        // disconnects its clients, and socket.io-client does not retry after that by itself. A refused
+        // session then ends in connect_error, which it does not retry either: no loop.
+        if (reason === 'io server disconnect') socket?.connect();
       });
       socket.on('incidents', (payload) => {
         if (!payload || !Array.isArray(payload.incidents)) return;
