@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { createSqliteStore, createLogger } from '@city/shared';
 import { track } from './support/teardown.ts';
 import { tmpDir } from './support/tmp.ts';
+import { startRedis } from './support/redis.ts';
 import { startSystem } from './support/system.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -47,6 +48,18 @@ it('runs broker, ingest, dashboard and the demo fleet, and stores what a new dev
   await store.start();
   const points = await store.query({ kind: 'air_quality', deviceId: 'aq-e2e-1', fromMs: observedAt - 1, toMs: observedAt + 1 });
   expect(points).toEqual([expect.objectContaining({ t: observedAt, metrics: { pm25_ugm3: 42.5 } })]);
+});
+
+it('runs the same on Redis (REDIS_URL): the broker joins the cluster and ingest, subscribing with its persistent session, stores the demo readings', async () => {
+  const redis = await startRedis();
+  const { child, base, output } = await startSystem(tmpDir(), { REDIS_URL: redis.url, DEMO_SENSORS: '4', DEMO_CAMERAS: '0', DEMO_TTS_DEVICES: '0', DEMO_INTERVAL_S: '1', DEMO_REPORTS_PER_MIN: '0' });
+  await waitFor('demo readings written', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return metric(text, 'city_ingest_readings_written_total') >= 8 ? true : undefined;
+  });
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  expect(code, output()).toBe(0);
 });
 
 it('refuses to start with one list of every configuration problem', async () => {

@@ -165,6 +165,24 @@ describe('broker cluster through Redis', () => {
     await restarted.stop();
   });
 
+  it('answers a persistent session subscribing to several filters in one SUBSCRIBE (as ingest does)', async () => {
+    const { a, b, device, service } = await setUp();
+    const filters = ['city/sensors/+/up', 'city/cameras/+/events', 'city/devices/+/status', 'v3/+/devices/+/up'];
+    const { client, received } = await connectCollecting(a.url, { ...service, clientId: 'ingest-multi', clean: false });
+    const granted = await within('SUBACK for four filters of a persistent session on A', client.subscribeAsync(filters, { qos: 1 }));
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1, 1]);
+    // every filter is live across the cluster
+    const publisher = await connect(b.url, { ...device, clientId: 'air-001' });
+    await within('PUBACK on B', publisher.publishAsync('city/sensors/air-001/up', '{"metrics":{"n":1}}', { qos: 1 }));
+    await waitFor('the reading on A', () => received.find((m) => m.topic === 'city/sensors/air-001/up'));
+    // and stored: after a reconnect the session holds all four
+    await within('ingest-multi to disconnect', client.endAsync());
+    await within('PUBACK while away', publisher.publishAsync('city/sensors/air-001/up', '{"metrics":{"n":2}}', { qos: 1 }));
+    const again = await connectCollecting(b.url, { ...service, clientId: 'ingest-multi', clean: false });
+    expect(again.connack.sessionPresent).toBe(true);
+    await waitFor('the queued reading on B', () => again.received.find((m) => m.payload === '{"metrics":{"n":2}}'));
+  });
+
   it('moves a persistent session to the other broker: queued messages follow the client', async () => {
     const { a, b, device, service } = await setUp();
     const first = await connect(a.url, { ...service, clientId: 'ingest-2', clean: false });

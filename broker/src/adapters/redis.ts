@@ -93,6 +93,7 @@ export async function createRedisCluster(ctx: RedisClusterContext): Promise<Redi
     logger.error('redis pub/sub error', { url: redactedUrl(config.redisUrl), err: err.message }),
   );
   const persistence = aedesPersistenceRedis({ conn: redis, maxSessionDelivery: ctx.maxQueuedPerSession });
+  shareConcurrentAddSubscriptions(persistence as SubscriptionStore);
   logger.info('cluster through Redis', { url: redactedUrl(config.redisUrl), brokerId });
   let closed = false;
   return {
@@ -109,5 +110,31 @@ export async function createRedisCluster(ctx: RedisClusterContext): Promise<Redi
         redis.disconnect();
       });
     },
+  };
+}
+
+interface SubscriptionStore {
+  addSubscriptions(client: { id: string }, subs: object[]): Promise<unknown>;
+}
+
+/**
+ * aedes 1.2 stores a persistent session's SUBSCRIBE once per filter, in parallel, each time with all
+ * of the packet's filters (aedes#458). aedes-persistence-redis then waits for its own `$SYS/sub/add`
+ * broadcast under a key made of the client and the FIRST filter only (aedes-persistence 11
+ * broadcastPersistence.js), so the second call replaces the first one's waiter and that promise never
+ * settles: a `clean: false` SUBSCRIBE with two or more filters never gets its SUBACK (ingest subscribes
+ * to six). The same call while one is in flight therefore shares its promise: one store, one broadcast.
+ */
+export function shareConcurrentAddSubscriptions(store: SubscriptionStore): void {
+  const add = store.addSubscriptions.bind(store);
+  const inFlight = new Map<string, Promise<unknown>>();
+  store.addSubscriptions = (client, subs) => {
+    const key = `${client.id}\u0000${JSON.stringify(subs)}`;
+    let pending = inFlight.get(key);
+    if (!pending) {
+      pending = add(client, subs).finally(() => inFlight.delete(key));
+      inFlight.set(key, pending);
+    }
+    return pending;
   };
 }
