@@ -1,4 +1,4 @@
-// npm run bench:map [-- --parts render,live --seconds 10 --sizes 0,10000,50000,100000 --intervals default,250 --clients app,bare,node]
+// npm run bench:map [-- --parts render,live --seconds 10 --sizes 0,10000,50000,100000 --intervals default,250 --clients app,bare,node --dashboards 1,2,2+redis]
 // The control-room live map in headless Chromium (playwright-core, /usr/bin/chromium), two parts:
 //   1. rendering (--parts render): the BUILT web app (vite build into dashboard/web/dist at each run)
 //      served by `node --import tsx src/start.ts` with DEMO_FLEET=false; N synthetic points are put straight
@@ -17,6 +17,19 @@
 //      its long tasks, main thread blocked > 50 ms: what delays a message there), in an empty page, and
 //      in this process (socket.io-client over WebSocket: the server path alone; `--clients node` runs
 //      no browser at all). Each also gets publish -> the server's flush from the message's serverTime.
+//      --dashboards, the deployments measured (each on a fresh DATA_DIR; default 1,2,2+redis):
+//        1        src/start.ts alone (broker, ingest, dashboard A in one process), no Redis;
+//        2        the same plus dashboard server B (`node --import tsx dashboard/server/src/index.ts`, own
+//                 process, RULES_ENGINE=false, its own MQTT service account `dashboard-b`, the same DATA_DIR:
+//                 registry, ops.sqlite and the embedded time-series SQLite file, all WAL, so two processes
+//                 are fine; B only reads the time series), subscribed to A's broker itself; every --clients
+//                 listener on A and again on B. No Redis: the live map does not go through socket.io's
+//                 Redis adapter (each server emits `deltas` to its own sockets), only /ops broadcasts do;
+//        1+redis, 2+redis  the same with REDIS_URL (a redis-server started here on a free port, nothing
+//                 saved): src/start.ts then also runs its broker as a Redis cluster member (mqemitter-redis,
+//                 aedes-persistence-redis) and the dashboards get the Redis adapter: the scaled deployment.
+//      Unless --intervals is given, deployments other than `1` run at the default push interval only (the
+//      live part stays at ~4 minutes); with --intervals every deployment runs at each.
 // Each row also gives the CPU share other processes (not this one or its children) used meanwhile: on a
 // shared machine, a row with more than a few % is not comparable.
 // A benchmark report, not an assertion: it exits 0 whether or not the targets are met, 1 only when
@@ -33,6 +46,7 @@ import type { GeoJSONSource, Map as MaplibreMap } from 'maplibre-gl';
 import type { ClientToServerEvents, ServerToClientEvents } from '@city/shared/live-events';
 import { DeviceRegistry, EnvReader, setLogLevel } from '@city/shared';
 import { readDashboardConfig } from '@city/dashboard-server/config';
+import { freePort } from '../test/support/influxd.ts';
 import { BenchCleanup, machineBusy, progress, sleep, watchOtherCpu } from './support.ts';
 
 declare global {
@@ -52,7 +66,9 @@ const option = (name: string, fallback: string) => {
 if (args.includes('--help')) {
   console.log(
     'npm run bench:map [-- --parts render,live --seconds S (10) --sizes N,N,.. (0,10000,50000,100000; 0 = basemap only) ' +
-      '--updates diff,setData (diff) --devices D (2000) --rates R,R (1000,5000) --intervals MS|default,.. (default,250) --clients app,bare,node]',
+      '--updates diff,setData (diff) --devices D (2000) --rates R,R (1000,5000) --intervals MS|default,.. (default,250) --clients app,bare,node ' +
+      '--dashboards 1,2,1+redis,2+redis (1,2,2+redis; 1 = src/start.ts alone; 2 = plus a second dashboard server, clients on both; ' +
+      '+redis = with REDIS_URL, the broker clustered on Redis too; without --intervals all but 1 run at the default interval only)]',
   );
   process.exit(0);
 }
@@ -80,6 +96,19 @@ const PARTS = list('parts', 'render,live', ['render', 'live'] as const);
 const UPDATES = list('updates', 'diff', ['diff', 'setData'] as const);
 /** where deltas are timed: the app's page, an empty page, a socket.io client in this process */
 const WHERE = list('clients', 'app,bare,node', ['app', 'bare', 'node'] as const);
+/** the live-path deployments: src/start.ts alone; plus a second dashboard server; either with REDIS_URL (see the header) */
+const DEPLOYMENTS = list('dashboards', '1,2,2+redis', ['1', '2', '1+redis', '2+redis'] as const);
+type Deployment = (typeof DEPLOYMENTS)[number];
+const DEPLOYMENT_LABEL: Record<Deployment, string> = {
+  '1': '1 dashboard (1 process, no Redis)',
+  '2': '2 dashboards (no Redis)',
+  '1+redis': '1 dashboard + Redis (broker clustered on Redis)',
+  '2+redis': '2 dashboards + Redis (broker clustered on Redis too)',
+};
+const withRedis = (d: Deployment) => d.endsWith('+redis');
+const twoServers = (d: Deployment) => d.startsWith('2');
+/** push intervals per deployment: all of --intervals for `1`, the others at the default only unless --intervals was given */
+const intervalsOf = (d: Deployment) => (d === '1' || args.includes('--intervals') ? INTERVALS : [DEFAULT_INTERVAL_MS]);
 const WARMUP_S = 2;
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -119,38 +148,51 @@ interface System {
 
 /** `node --import tsx src/start.ts` on its own data dir and free ports; the ports from its banner. */
 async function startSystem(dataDir: string, env: Record<string, string>): Promise<System> {
-  if (bench.stopping) throw new Error('stopping: no new child');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env, DATA_DIR: dataDir, MQTT_PORT: '0', MQTT_WS_PORT: '0', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1',
-      DEMO_FLEET: 'false', LOG_LEVEL: 'warn', ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  let stopping = false;
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => {
-    output += d;
-    process.stderr.write(d);
-  });
-  child.once('exit', (code, signal) => {
-    if (!bench.stopping && !stopping) {
-      console.error(`\nsrc/start.ts exited unexpectedly (${signal ?? code})\n${output}`);
-      void cleanup().then(() => process.exit(1));
-    }
+  const service = spawnService('src/start.ts', process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+    DATA_DIR: dataDir, MQTT_PORT: '0', MQTT_WS_PORT: '0', HTTP_PORT: '0', HTTP_HOST: '127.0.0.1',
+    DEMO_FLEET: 'false', LOG_LEVEL: 'warn', ...env,
   });
   const [, httpPort, mqttPort] = await until(
     'the start-up banner',
-    async () => output.match(/dashboard\s+http:\/\/localhost:(\d+)\/[\s\S]*MQTT \(TCP\)\s+mqtt:\/\/localhost:(\d+)/) ?? undefined,
+    async () => service.output().match(/dashboard\s+http:\/\/localhost:(\d+)\/[\s\S]*MQTT \(TCP\)\s+mqtt:\/\/localhost:(\d+)/) ?? undefined,
     60_000,
   );
   return {
-    child, dataDir,
+    child: service.child, dataDir,
     base: `http://127.0.0.1:${httpPort}`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    stop: service.stop,
+  };
+}
+
+interface Service {
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** A child of ours killed by BenchCleanup; leaving before stop() ends the bench (exit 1). */
+function spawnService(name: string, command: string, argv: string[], env: Record<string, string>): Service {
+  if (bench.stopping) throw new Error('stopping: no new child');
+  const child = spawn(command, argv, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  let stopping = false;
+  child.stdout!.on('data', (d) => (output = (output + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => {
+    output = (output + d).slice(-20_000);
+    process.stderr.write(d);
+  });
+  child.once('error', (err) => progress(`${name}: ${err.message}`, true));
+  child.once('exit', (code, signal) => {
+    if (!bench.stopping && !stopping) {
+      console.error(`\n${name} exited unexpectedly (${signal ?? code})\n${output}`);
+      void cleanup().then(() => process.exit(1));
+    }
+  });
+  return {
+    child,
+    output: () => output,
     stop: async () => {
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -159,6 +201,36 @@ async function startSystem(dataDir: string, env: Record<string, string>): Promis
       await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
     },
   };
+}
+
+/** redis-server on a free port, its own temp dir, nothing saved (test/support/redis.ts needs vitest's teardown). */
+async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const dir = bench.tmp('bench-map-redis-');
+  const service = spawnService('redis-server', '/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {});
+  await until('redis-server', async () => (/Ready to accept connections/.test(service.output()) ? true : undefined), 20_000);
+  return { url: `redis://127.0.0.1:${port}/0`, stop: service.stop };
+}
+
+/**
+ * Dashboard server B: `dashboard/server/src/index.ts` in its own process on system A's broker (its own
+ * service account), DATA_DIR (registry, ops.sqlite, the embedded time-series file: SQLite in WAL mode,
+ * several processes fine) and Redis; no rules engine (one per deployment: A's). Ready once /healthz says
+ * its MQTT subscription is up.
+ */
+async function startDashboard(system: System, env: Record<string, string>): Promise<{ base: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const service = spawnService('dashboard B (dashboard/server/src/index.ts)', process.execPath, ['--import', 'tsx', 'dashboard/server/src/index.ts'], {
+    HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', DATA_DIR: system.dataDir, MQTT_URL: system.mqttUrl, RULES_ENGINE: 'false',
+    DASHBOARD_WEB_DIR: join(repoRoot, 'dashboard/web/dist'), LOG_LEVEL: 'warn', ...env,
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await until(
+    'dashboard B subscribed to MQTT',
+    async () => (((await (await fetch(`${base}/healthz`)).json()) as { mqtt: string }).mqtt === 'subscribed' ? true : undefined),
+    60_000,
+  );
+  return { base, stop: service.stop };
 }
 
 async function openApp(browser: Browser, base: string): Promise<Page> {
@@ -371,18 +443,27 @@ interface BenchProbe {
   deltas: number;
   /** long tasks seen while counting, ms each */
   long: number[];
+  /** the same reading (device, publish time) again: not in lat/server */
+  dups: number;
 }
 
 const WHERE_LABEL = { app: 'app (live map)', bare: 'bare (empty page)', node: 'Node client (no browser)' } as const;
 type Where = keyof typeof WHERE_LABEL;
+type Server = 'A' | 'B';
 
 interface LatencyRow {
+  deployment: Deployment;
+  /** the dashboard server the client is connected to: A (src/start.ts) or B (the second one) */
+  server: Server;
   where: Where;
   intervalMs: number;
   rate: number;
   published: number;
   seconds: number;
+  /** distinct readings seen */
   received: number;
+  /** readings seen again (the same device and publish time) */
+  dups: number;
   deltas: number;
   p50: number;
   p99: number;
@@ -444,8 +525,10 @@ function installListener(page: Page) {
           const w = window as unknown as {
             io: (url: string) => { on: (ev: string, fn: (p: Payload) => void) => void; once: (ev: string, fn: () => void) => void };
             __bench: BenchProbe;
+            __benchKeys: Set<string>;
           };
-          w.__bench = { since: Infinity, lat: [], server: [], deltas: 0, long: [] };
+          w.__bench = { since: Infinity, lat: [], server: [], deltas: 0, long: [], dups: 0 };
+          w.__benchKeys = new Set();
           // main-thread stalls (> 50 ms) while measuring: what holds a message back in this page
           new PerformanceObserver((list) => {
             const bench = w.__bench;
@@ -456,10 +539,17 @@ function installListener(page: Page) {
           socket.on('deltas', (p) => {
             const at = performance.timeOrigin + performance.now();
             const bench = w.__bench;
+            const keys = w.__benchKeys;
             bench.deltas++;
             for (const d of p.devices) {
               const sent = d.metrics.bench_sent_ms;
               if (sent === undefined || sent < bench.since) continue;
+              const key = `${d.id}@${sent}`;
+              if (keys.has(key)) {
+                bench.dups++;
+                continue;
+              }
+              keys.add(key);
               bench.lat.push(at - sent);
               bench.server.push(p.serverTime - sent);
             }
@@ -478,37 +568,47 @@ function quantile(sorted: number[], q: number): number {
 /** One place the deltas are timed: a page (its injected listener) or the Node client. */
 interface Listener {
   where: Where;
+  server: Server;
   reset(since: number): Promise<void>;
-  collect(): Promise<Pick<BenchProbe, 'lat' | 'server' | 'deltas' | 'long'>>;
+  collect(): Promise<Pick<BenchProbe, 'lat' | 'server' | 'deltas' | 'long' | 'dups'>>;
   close(): Promise<void>;
 }
 
-const pageListener = (where: Where, page: Page): Listener => ({
+const pageListener = (where: Where, server: Server, page: Page): Listener => ({
   where,
+  server,
   reset: (since) =>
     page.evaluate((since) => {
-      const b = (window as unknown as { __bench: BenchProbe }).__bench;
-      Object.assign(b, { since, lat: [], server: [], deltas: 0, long: [] });
+      const w = window as unknown as { __bench: BenchProbe; __benchKeys: Set<string> };
+      Object.assign(w.__bench, { since, lat: [], server: [], deltas: 0, long: [], dups: 0 });
+      w.__benchKeys = new Set();
     }, since),
   collect: () =>
     page.evaluate(() => {
       const b = (window as unknown as { __bench: BenchProbe }).__bench;
       b.since = Infinity;
-      return { lat: b.lat, server: b.server, deltas: b.deltas, long: b.long };
+      return { lat: b.lat, server: b.server, deltas: b.deltas, long: b.long, dups: b.dups };
     }),
   close: () => page.close(),
 });
 
 /** socket.io-client in this process, WebSocket only: the server path without a browser's main thread. */
-async function nodeListener(base: string): Promise<Listener> {
+async function nodeListener(server: Server, base: string): Promise<Listener> {
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(base, { transports: ['websocket'] });
-  const b: BenchProbe = { since: Infinity, lat: [], server: [], deltas: 0, long: [] };
+  const b: BenchProbe = { since: Infinity, lat: [], server: [], deltas: 0, long: [], dups: 0 };
+  let keys = new Set<string>();
   socket.on('deltas', (p) => {
     const at = Date.now();
     b.deltas++;
     for (const d of p.devices) {
       const sent = d.metrics.bench_sent_ms;
       if (sent === undefined || sent < b.since) continue;
+      const key = `${d.id}@${sent}`;
+      if (keys.has(key)) {
+        b.dups++;
+        continue;
+      }
+      keys.add(key);
       b.lat.push(at - sent);
       b.server.push(p.serverTime - sent);
     }
@@ -516,21 +616,26 @@ async function nodeListener(base: string): Promise<Listener> {
   await new Promise((resolve) => socket.once('snapshot', resolve));
   return {
     where: 'node',
-    reset: async (since) => void Object.assign(b, { since, lat: [], server: [], deltas: 0 }),
+    server,
+    reset: async (since) => {
+      Object.assign(b, { since, lat: [], server: [], deltas: 0, dups: 0 });
+      keys = new Set();
+    },
     collect: async () => {
       b.since = Infinity;
-      return { lat: b.lat, server: b.server, deltas: b.deltas, long: [] };
+      return { lat: b.lat, server: b.server, deltas: b.deltas, long: [], dups: b.dups };
     },
     close: async () => void socket.close(),
   };
 }
 
-async function latencyPart(browser: Browser, intervalMs: number): Promise<LatencyRow[]> {
+async function latencyPart(browser: Browser, intervalMs: number, deployment: Deployment): Promise<LatencyRow[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-map-live-'));
   dirs.push(dataDir);
-  // the gateway account and the devices, before the system opens the same registry file
+  // the gateway account, dashboard B's service account and the devices, before the system opens the same registry file
   const registry = DeviceRegistry.open(dataDir);
   const { secret } = await registry.add({ id: 'bench-gw', kind: 'generic', role: 'gateway', topicPrefixes: ['city/sensors/'] });
+  const dashboardB = twoServers(deployment) ? await registry.add({ id: 'dashboard-b', kind: 'generic', role: 'service' }) : undefined;
   const side = Math.ceil(Math.sqrt(DEVICES));
   for (let i = 0; i < DEVICES; i++) {
     const lon = AREA.west + ((i % side) + 0.5) * ((AREA.east - AREA.west) / side);
@@ -538,31 +643,45 @@ async function latencyPart(browser: Browser, intervalMs: number): Promise<Latenc
     registry.registerSeen(deviceId(i), 'air_quality', { lat, lon });
   }
   registry.close();
-  progress(`part 2: starting the system (DEMO_FLEET=false, DASHBOARD_PUSH_INTERVAL_MS=${intervalMs}, ${DEVICES} devices)`, true);
-  const system = await startSystem(dataDir, { DASHBOARD_PUSH_INTERVAL_MS: String(intervalMs) });
+  const redis = withRedis(deployment) ? await startRedis() : undefined;
+  const redisEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
+  const what = `${DEPLOYMENT_LABEL[deployment]}, DASHBOARD_PUSH_INTERVAL_MS=${intervalMs}, ${DEVICES} devices`;
+  progress(`part 2: starting the system (DEMO_FLEET=false, ${what})`, true);
+  const system = await startSystem(dataDir, { DASHBOARD_PUSH_INTERVAL_MS: String(intervalMs), ...redisEnv, ...(redis ? { BROKER_NAME: 'bench-a' } : {}) });
+  const servers: { name: Server; base: string }[] = [{ name: 'A', base: system.base }];
+  let serverB: { base: string; stop: () => Promise<void> } | undefined;
+  if (dashboardB) {
+    progress('part 2: starting dashboard server B (dashboard/server/src/index.ts)', true);
+    serverB = await startDashboard(system, {
+      DASHBOARD_MQTT_USERNAME: 'dashboard-b', DASHBOARD_MQTT_PASSWORD: dashboardB.secret, DASHBOARD_PUSH_INTERVAL_MS: String(intervalMs), ...redisEnv,
+    });
+    servers.push({ name: 'B', base: serverB.base });
+  }
   const listeners: Listener[] = [];
-  if (WHERE.includes('app')) {
-    // a second socket.io client in the app's page (the client library's own browser bundle): it waits
-    // whenever the app holds the main thread
-    const page = await openApp(browser, system.base);
-    await installListener(page);
-    listeners.push(pageListener('app', page));
+  for (const { name, base } of servers) {
+    if (WHERE.includes('app')) {
+      // a second socket.io client in the app's page (the client library's own browser bundle): it waits
+      // whenever the app holds the main thread
+      const page = await openApp(browser, base);
+      await installListener(page);
+      listeners.push(pageListener('app', name, page));
+    }
+    if (WHERE.includes('bare')) {
+      // the same in an empty document on the dashboard's origin, served by the browser itself (/status
+      // reloads itself): no map competing for its main thread
+      const bare = await browser.newPage();
+      await bare.addInitScript('globalThis.__name = (f) => f;');
+      await bare.route(`${base}/bench-blank`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title>' }));
+      await bare.goto(`${base}/bench-blank`);
+      await installListener(bare);
+      listeners.push(pageListener('bare', name, bare));
+    }
+    if (WHERE.includes('node')) listeners.push(await nodeListener(name, base));
   }
-  if (WHERE.includes('bare')) {
-    // the same in an empty document on the dashboard's origin, served by the browser itself (/status
-    // reloads itself): no map competing for its main thread
-    const bare = await browser.newPage();
-    await bare.addInitScript('globalThis.__name = (f) => f;');
-    await bare.route(`${system.base}/bench-blank`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title>' }));
-    await bare.goto(`${system.base}/bench-blank`);
-    await installListener(bare);
-    listeners.push(pageListener('bare', bare));
-  }
-  if (WHERE.includes('node')) listeners.push(await nodeListener(system.base));
-  const client = await connectMqtt(system.mqttUrl, 'bench-gw', secret, `bench-gw-${intervalMs}`);
+  const client = await connectMqtt(system.mqttUrl, 'bench-gw', secret, `bench-gw-${deployment}-${intervalMs}`);
   const rows: LatencyRow[] = [];
   for (const rate of RATES) {
-    const label = `part 2: interval ${intervalMs} ms, ${rate}/s`;
+    const label = `part 2: ${deployment === '1' ? '' : `${DEPLOYMENT_LABEL[deployment]}: `}interval ${intervalMs} ms, ${rate}/s`;
     for (const l of listeners) await l.reset(Infinity);
     await publishAt(client, rate, WARMUP_S, `${label} warm-up`);
     await sleep(500);
@@ -573,22 +692,28 @@ async function latencyPart(browser: Browser, intervalMs: number): Promise<Latenc
     const othersCpu = others.stop().othersShare;
     await sleep(Math.max(1000, intervalMs * 4)); // the last flush
     for (const l of listeners) {
-      const { lat, server, deltas, long } = await l.collect();
+      const { lat, server, deltas, long, dups } = await l.collect();
       const longTasks = { count: long.length, totalMs: long.reduce((a, b) => a + b, 0), maxMs: Math.max(0, ...long) };
       lat.sort((a, b) => a - b);
       server.sort((a, b) => a - b);
       const row: LatencyRow = {
-        where: l.where, intervalMs, rate, published, seconds, received: lat.length, deltas,
+        deployment, server: l.server, where: l.where, intervalMs, rate, published, seconds, received: lat.length, dups, deltas,
         p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat.at(-1) ?? NaN,
         serverP50: quantile(server, 0.5), serverP99: quantile(server, 0.99), longTasks, othersCpu,
       };
       rows.push(row);
-      progress(`${label}, ${l.where}: ${row.received} readings seen in ${deltas} deltas, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`, true);
+      progress(
+        `${label}, ${servers.length > 1 ? `server ${l.server}, ` : ''}${l.where}: ${row.received} readings seen${dups > 0 ? ` (+${dups} duplicates)` : ''} in ${deltas} deltas, ` +
+          `p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`,
+        true,
+      );
     }
   }
   await client.endAsync();
   for (const l of listeners) await l.close();
+  await serverB?.stop();
   await system.stop();
+  await redis?.stop();
   return rows;
 }
 
@@ -608,7 +733,9 @@ async function main() {
 
   const { rows: renderRows, webgl } = PARTS.includes('render') ? await renderPart(browser) : { rows: [], webgl: '(not measured: --parts live)' };
   const latencyRows: LatencyRow[] = [];
-  if (PARTS.includes('live')) for (const interval of INTERVALS) latencyRows.push(...(await latencyPart(browser, interval)));
+  if (PARTS.includes('live')) {
+    for (const deployment of DEPLOYMENTS) for (const interval of intervalsOf(deployment)) latencyRows.push(...(await latencyPart(browser, interval, deployment)));
+  }
   progress('');
 
   const model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? cpus()[0]?.model;
@@ -629,12 +756,18 @@ async function main() {
     }
   }
   if (latencyRows.length > 0) {
-    console.log(`\n2. live path: ${DEVICES} devices, MQTT.js QoS 0, 1 connection, TCP no-delay -> broker -> dashboard -> socket.io deltas -> page (publish -> receipt, same clock)\n`);
-    console.log('| DASHBOARD_PUSH_INTERVAL_MS | rate | client | published | readings seen | deltas msgs | p50 | p99 | max | publish -> server flush p50 / p99 | long tasks: count, share of the time, longest | other processes\' CPU |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log(`\n2. live path: ${DEVICES} devices, MQTT.js QoS 0, 1 connection, TCP no-delay -> broker -> dashboard -> socket.io deltas -> page (publish -> receipt, same clock)`);
+    console.log(
+      '   deployments: ' + DEPLOYMENTS.map((d) => `${d} = ${DEPLOYMENT_LABEL[d]}`).join('; ') +
+        '. Server A = src/start.ts (broker, ingest, dashboard), B = dashboard/server/src/index.ts in its own process, subscribed to A\'s broker itself. ' +
+        '"readings seen": distinct (device, publish time), duplicates counted apart.\n',
+    );
+    console.log('| deployment | server | DASHBOARD_PUSH_INTERVAL_MS | rate | client | published | readings seen | deltas msgs | p50 | p99 | max | publish -> server flush p50 / p99 | long tasks: count, share of the time, longest | other processes\' CPU |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of latencyRows) {
       console.log(
-        `| ${r.intervalMs}${r.intervalMs === DEFAULT_INTERVAL_MS ? ' (default)' : ''} | ${(r.published / r.seconds / 1000).toFixed(2)}k/s | ${WHERE_LABEL[r.where]} | ${r.published} | ${r.received} (${((r.received / r.published) * 100).toFixed(0)}%) | ${r.deltas} | ` +
+        `| ${DEPLOYMENT_LABEL[r.deployment]} | ${r.server} | ${r.intervalMs}${r.intervalMs === DEFAULT_INTERVAL_MS ? ' (default)' : ''} | ${(r.published / r.seconds / 1000).toFixed(2)}k/s | ${WHERE_LABEL[r.where]} | ${r.published} | ` +
+          `${r.received} (${((r.received / r.published) * 100).toFixed(0)}%)${r.dups > 0 ? ` + ${r.dups} duplicates` : ''} | ${r.deltas} | ` +
           `${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.max.toFixed(1)} ms | ${r.serverP50.toFixed(0)} / ${r.serverP99.toFixed(0)} ms | ${r.longTasks.count}, ${((r.longTasks.totalMs / 1000 / r.seconds) * 100).toFixed(0)}%, ${r.longTasks.maxMs.toFixed(0)} ms | ${(r.othersCpu * 100).toFixed(0)}% |`,
       );
     }
@@ -645,7 +778,10 @@ async function main() {
     if (big) console.log(`target: >= 30 fps at 100,000 points with clustering (${mode} updates): ${big.rafFps.toFixed(1)} fps ${big.rafFps >= 30 ? 'PASS' : 'MISS'}`);
   }
   for (const r of latencyRows.filter((r) => r.rate === 5000)) {
-    console.log(`target: p99 <= 50 ms at 5k readings/s (push interval ${r.intervalMs} ms, ${WHERE_LABEL[r.where]}): ${r.p99.toFixed(1)} ms ${r.p99 <= 50 ? 'PASS' : 'MISS'}`);
+    console.log(
+      `target: p99 <= 50 ms at 5k readings/s (${DEPLOYMENT_LABEL[r.deployment]}, server ${r.server}, push interval ${r.intervalMs} ms, ${WHERE_LABEL[r.where]}): ` +
+        `${r.p99.toFixed(1)} ms ${r.p99 <= 50 ? 'PASS' : 'MISS'}`,
+    );
   }
 }
 
