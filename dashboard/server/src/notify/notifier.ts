@@ -4,8 +4,10 @@
 // NOTIFY_MAX_ATTEMPTS; then the row is failed and logged. Pending rows survive a restart. The same
 // timer writes reminders to the responsible operator before a report's expected time.
 //
-// Run it in one process per operations store (like the rules engine): two dispatchers on one file
-// would send a due row twice.
+// Several dashboards on one operations store (the scaled deployment) may all run it: a dispatcher
+// claims each row just before sending it (claimDue, a lease of one send timeout plus a minute), so no
+// two of them send the same row; a row whose dispatcher died mid-send goes out again once its lease
+// ends. Each change is enqueued by the server that made it, reminders once per key.
 import { REPORT_STATUSES, roleAtLeast, type Logger } from '@city/shared';
 import { findService, isClosedStatus, type Catalogue } from '../open311/index.ts';
 import type { OpsStore, ReportRecord, ReportService } from '../ops/index.ts';
@@ -17,7 +19,8 @@ import { citizenEventKind, citizenMessages, reminderMessage, responsibleOperator
 import { SmsGatewayChannel } from './sms.ts';
 
 /** rows sent per pass; the next tick takes the rest */
-const BATCH = 50;
+/** a claimed row stays its dispatcher's for one send timeout plus this */
+const CLAIM_MARGIN_MS = 60_000;
 const OPEN_STATUSES = REPORT_STATUSES.filter((s) => !isClosedStatus(s));
 /** a reminder nobody could be found for is looked at again after this long (an operator may act, or set an email), ms */
 const UNADDRESSED_RECHECK_MS = 60_000;
@@ -243,15 +246,14 @@ export class Notifier {
     return { email: this.config.operatorEmail, reason };
   }
 
-  /** Sends the due rows, one at a time, recording each attempt. */
+  /** Sends the due rows, one at a time, recording each attempt; each claimed just before it goes. */
   private async dispatch(): Promise<void> {
-    for (;;) {
-      const due = await this.store.notifications.due(this.now(), BATCH);
-      for (const row of due) {
-        if (this.stopped) return;
-        await this.deliver(row);
-      }
-      if (due.length < BATCH) return;
+    while (!this.stopped) {
+      const nowMs = this.now();
+      // one at a time: a stopping dispatcher leaves nothing claimed behind it
+      const [row] = await this.store.notifications.claimDue(nowMs, nowMs + this.config.sendTimeoutMs + CLAIM_MARGIN_MS, 1);
+      if (!row) return;
+      await this.deliver(row);
     }
   }
 

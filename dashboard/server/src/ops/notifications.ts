@@ -56,8 +56,14 @@ export const clipDeliveryText = (text: string): string => (text.length > TEXT_MA
 export interface NotificationRepository {
   /** The new row, pending and due at once; undefined when its dedupeKey was already used. */
   enqueue(notification: NewNotification, nowMs?: number): Promise<NotificationRecord | undefined>;
-  /** pending rows whose next attempt is due, oldest first */
+  /** pending rows whose next attempt is due, oldest first (a look only: see claimDue) */
   due(nowMs: number, limit?: number): Promise<NotificationRecord[]>;
+  /**
+   * Takes due rows for one sender, oldest first: in one statement their next attempt moves to
+   * `leaseUntilMs`, so no other dashboard on this store takes them meanwhile. recordAttempt then settles
+   * each; one whose sender died before that is due again once the lease ends (sent at least once).
+   */
+  claimDue(nowMs: number, leaseUntilMs: number, limit?: number): Promise<NotificationRecord[]>;
   /** Records one attempt: sent, pending again at retryAt, or failed. Throws OpsNotFoundError. */
   recordAttempt(id: number, result: DeliveryResult, nowMs?: number): Promise<NotificationRecord>;
   /** one report's rows, oldest first */
@@ -80,6 +86,7 @@ export class SqliteNotificationRepository implements NotificationRepository {
   private readonly insert: Database.Statement;
   private readonly selectOne: Database.Statement;
   private readonly selectDue: Database.Statement;
+  private readonly claim: Database.Statement;
   private readonly markSent: Database.Statement;
   private readonly markRetry: Database.Statement;
   private readonly markFailed: Database.Statement;
@@ -97,6 +104,12 @@ export class SqliteNotificationRepository implements NotificationRepository {
     );
     this.selectOne = db.prepare('SELECT * FROM notifications WHERE id = ?');
     this.selectDue = db.prepare(`SELECT * FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`);
+    // one statement: SQLite runs it under its write lock, so two processes never take the same row
+    this.claim = db.prepare(
+      `UPDATE notifications SET next_attempt_at = ? WHERE id IN
+         (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+       RETURNING *`,
+    );
     this.markSent = db.prepare(
       `UPDATE notifications SET status = 'sent', attempts = attempts + 1, sent_at = ?, provider_response = ?, next_attempt_at = NULL WHERE id = ? RETURNING *`,
     );
@@ -127,6 +140,12 @@ export class SqliteNotificationRepository implements NotificationRepository {
   due(nowMs: number, limit?: number): Promise<NotificationRecord[]> {
     const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
     return this.conn.run(() => (this.selectDue.all(nowMs, max) as NotificationRow[]).map(toNotification));
+  }
+
+  claimDue(nowMs: number, leaseUntilMs: number, limit?: number): Promise<NotificationRecord[]> {
+    const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
+    // RETURNING has no order: by id, which is the order rows became due in all but retries
+    return this.conn.run(() => (this.claim.all(leaseUntilMs, nowMs, max) as NotificationRow[]).map(toNotification).sort((a, b) => a.id - b.id));
   }
 
   recordAttempt(id: number, result: DeliveryResult, nowMs = Date.now()): Promise<NotificationRecord> {

@@ -35,6 +35,36 @@ describe('Notifier', () => {
     expect(gateway.requests.map((r) => r.json)).toEqual([{ to: '+13125550100', text: 'left over' }]);
   });
 
+  it('two dashboards dispatching from one operations store send every row once', async () => {
+    const gateway = await startSmsGateway();
+    const dir = tmpDir('notifier-');
+    const seed = openOpsStore(dir);
+    const { report } = await seed.reports.create(newReport());
+    const N = 40;
+    for (let i = 0; i < N; i++) {
+      await seed.notifications.enqueue({ reportId: report.id, kind: 'update', audience: 'citizen', channel: 'sms', recipient: '+13125550100', body: `message ${i}`, dedupeKey: `k${i}` });
+    }
+    await seed.close();
+    const env = new EnvReader({ NOTIFY_SMS_URL: gateway.url, NOTIFY_PUBLIC_URL: 'https://city.example', NOTIFY_TICK_MS: '20' });
+    const config = readNotifyConfig(env);
+    env.assertValid();
+    // each dashboard process has its own connection to the shared file
+    const stores = [0, 1].map(() => track(openOpsStore(dir), (s) => s.close()));
+    const notifiers = stores.map((store) => {
+      const { logger } = recordingLogger();
+      const reports = new ReportService({ store, incidents: new IncidentService({ store, logger }), catalogue: defaultCatalogue(), logger });
+      return track(new Notifier({ config, timeZone: 'America/Chicago', catalogue: defaultCatalogue(), store, reports, logger }), (n) => n.stop());
+    });
+    await Promise.all(notifiers.map((n) => n.start()));
+    await waitFor('every row sent', async () => (await stores[0]!.notifications.forReport(report.id)).every((r) => r.status === 'sent'));
+    await new Promise((r) => setTimeout(r, 200));
+    const texts = gateway.requests.map((r) => (r.json as { text: string }).text);
+    expect(texts.sort()).toEqual(Array.from({ length: N }, (_, i) => `message ${i}`).sort());
+    // and between them the two counted N sends: none twice
+    const sentBy = await Promise.all(notifiers.map(async (n) => (await n.metricsText()).match(/city_notifications_sent_total\{channel="sms"\} (\d+)/)?.[1]));
+    expect(sentBy.map(Number).reduce((a, b) => a + b, 0)).toBe(N);
+  });
+
   it('logs once that a channel is off and subscribes to nothing without channels', async () => {
     const store = track(openOpsStore(tmpDir('notifier-')), (s) => s.close());
     const { logger, lines } = recordingLogger();

@@ -60,6 +60,25 @@ describe('notifications outbox (SQLite)', () => {
     await expect(store.notifications.recordAttempt(99, { ok: true, providerResponse: '' })).rejects.toBeInstanceOf(OpsNotFoundError);
   });
 
+  it('claims due rows for one dispatcher at a time: another store on the same file gets none until the lease ends', async () => {
+    const dir = tmpDir('outbox-');
+    const one = open(dir);
+    const other = open(dir); // a second dashboard process on the same operations file
+    const { report } = await one.reports.create(newReport());
+    const ids = [];
+    for (const key of ['a', 'b', 'c']) ids.push((await one.notifications.enqueue(message(report.id, { dedupeKey: key }), T0))!.id);
+    const first = await one.notifications.claimDue(T0 + 1, T0 + 60_000, 2);
+    expect(first.map((r) => r.id)).toEqual(ids.slice(0, 2));
+    expect(first[0]).toMatchObject({ status: 'pending', nextAttemptAt: T0 + 60_000 });
+    // the other dispatcher takes what is left, and nothing twice
+    expect((await other.notifications.claimDue(T0 + 2, T0 + 60_000)).map((r) => r.id)).toEqual([ids[2]]);
+    expect(await other.notifications.claimDue(T0 + 3, T0 + 60_000)).toEqual([]);
+    // settled rows are gone from the queue; one whose sender died is due again once its lease ends
+    await one.notifications.recordAttempt(ids[0]!, { ok: true, providerResponse: '250 OK' }, T0 + 4);
+    expect(await other.notifications.claimDue(T0 + 59_999, T0 + 120_000)).toEqual([]);
+    expect((await other.notifications.claimDue(T0 + 60_000, T0 + 120_000)).map((r) => r.id)).toEqual([ids[1], ids[2]]);
+  });
+
   it('pending rows are still due after the store is reopened', async () => {
     const dir = tmpDir('outbox-');
     const first = openOpsStore(dir);

@@ -125,8 +125,9 @@ describe('PostgreSQL ops store', () => {
     expect(await store.audit.list()).toEqual([result]);
   });
 
-  it('runs the notifications outbox: once per dedupe key, attempts, 404 for unknown reports', async () => {
-    const store = await open(await server.createDatabase());
+  it('runs the notifications outbox: once per dedupe key, attempts, claims, 404 for unknown reports', async () => {
+    const url = await server.createDatabase();
+    const store = await open(url);
     const { report } = await store.reports.create(newReport());
     const message = { reportId: report.id, kind: 'update', audience: 'citizen', channel: 'email', recipient: 'ada@example.org', subject: 'Your report', body: 'News', dedupeKey: 'update:1:email' } as const;
     const row = await store.notifications.enqueue(message, T0);
@@ -137,6 +138,13 @@ describe('PostgreSQL ops store', () => {
     const retry = await store.notifications.recordAttempt(row!.id, { ok: false, error: 'HTTP 500', retryAt: T0 + 60_000 }, T0 + 2);
     expect(retry).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 500', nextAttemptAt: T0 + 60_000 });
     expect(await store.notifications.due(T0 + 2)).toEqual([]);
+    // two dashboards claiming at once: every due row goes to exactly one of them
+    const more = [];
+    for (let i = 0; i < 20; i++) more.push((await store.notifications.enqueue({ ...message, dedupeKey: `more:${i}` }, T0))!.id);
+    const other = await open(url);
+    const claims = await Promise.all([store, other, store, other].map((s) => s.notifications.claimDue(T0 + 3, T0 + 30_000, 7)));
+    expect(claims.flat().map((r) => r.id).sort((a, b) => a - b)).toEqual(more);
+    expect(await other.notifications.claimDue(T0 + 4, T0 + 30_000)).toEqual([]);
     const sent = await store.notifications.recordAttempt(row!.id, { ok: true, providerResponse: '250 OK' }, T0 + 60_001);
     expect(sent).toMatchObject({ status: 'sent', attempts: 2, sentAt: T0 + 60_001 });
     expect(sent).not.toHaveProperty('nextAttemptAt');

@@ -42,6 +42,18 @@ export class PgNotificationRepository implements NotificationRepository {
     return rows.map(toNotification);
   }
 
+  async claimDue(nowMs: number, leaseUntilMs: number, limit?: number): Promise<NotificationRecord[]> {
+    const max = clampLimit(limit, NOTIFICATION_LIST_LIMIT);
+    // SKIP LOCKED: a row another dashboard is claiming right now is left to it
+    const rows = await this.db.rows<NotificationRow>(
+      `UPDATE notifications SET next_attempt_at = $1 WHERE id IN
+         (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [leaseUntilMs, nowMs, max],
+    );
+    return rows.map(toNotification).sort((a, b) => a.id - b.id);
+  }
+
   async recordAttempt(id: number, result: DeliveryResult, nowMs = Date.now()): Promise<NotificationRecord> {
     const row = result.ok
       ? await this.db.one<NotificationRow>(
