@@ -19,6 +19,8 @@ import { citizenEventKind, citizenMessages, reminderMessage, responsibleOperator
 import { SmsGatewayChannel } from './sms.ts';
 
 /** rows sent per pass; the next tick takes the rest */
+/** how far back start() looks for changes whose messages a crash kept out of the outbox */
+const CATCH_UP_MS = 3_600_000;
 /** a claimed row stays its dispatcher's for one send timeout plus this */
 const CLAIM_MARGIN_MS = 60_000;
 const OPEN_STATUSES = REPORT_STATUSES.filter((s) => !isClosedStatus(s));
@@ -97,8 +99,38 @@ export class Notifier {
     if (!this.enabled) return;
     this.stopped = false;
     this.unsubscribe = this.ctx.reports.onChange((report, _change, action) => this.track(this.onReportChange(report, action)));
+    await this.catchUp().catch((err) => this.logger.error('could not look for notifications a previous run missed', { err }));
     // rows left pending by the last run go out now
     this.kick();
+  }
+
+  /**
+   * The outbox row of a change is written by the listener after the change committed: a crash in
+   * between would lose that message. So at start the public updates and expected-date changes of the
+   * last CATCH_UP_MS get their messages again; the outbox keeps one row per key, so what was written
+   * is not written twice, only what is missing.
+   */
+  private async catchUp(): Promise<void> {
+    const since = this.now() - CATCH_UP_MS;
+    const cache = new Map<string, ReportRecord | undefined>();
+    const reportOf = async (id: string) => {
+      if (!cache.has(id)) cache.set(id, await this.store.reports.get(id));
+      return cache.get(id);
+    };
+    let written = 0;
+    for (const update of await this.store.reports.updates({ from: since, limit: 10_000 })) {
+      const report = await reportOf(update.serviceRequestId);
+      if (!report) continue;
+      const event: CitizenEvent = { kind: 'update', updateId: update.id, status: update.status, ...(update.description !== undefined ? { note: update.description } : {}) };
+      written += await this.enqueue(citizenMessages(this.summary(report), event, this.messageContext));
+    }
+    for (const moved of await this.store.audit.list({ entityType: 'report', action: 'report.expected', since, order: 'asc', limit: 5000 })) {
+      const report = await reportOf(moved.entityId);
+      // as the listener: only the date it has now, and only while it is open
+      if (!report || report.expectedAt === undefined || isClosedStatus(report.status)) continue;
+      written += await this.enqueue(citizenMessages(this.summary(report), { kind: 'expected', expectedAt: report.expectedAt }, this.messageContext));
+    }
+    if (written > 0) this.logger.warn('wrote notifications for changes a previous run committed but never queued (it stopped in between)', { written });
   }
 
   async stop(): Promise<void> {

@@ -65,6 +65,41 @@ describe('Notifier', () => {
     expect(sentBy.map(Number).reduce((a, b) => a + b, 0)).toBe(N);
   });
 
+  it('queues at start what a change committed just before a crash never queued, and only that', async () => {
+    const gateway = await startSmsGateway();
+    const dir = tmpDir('notifier-');
+    const store = track(openOpsStore(dir), (s) => s.close());
+    const { logger, lines } = recordingLogger();
+    const reports = new ReportService({ store, incidents: new IncidentService({ store, logger }), catalogue: defaultCatalogue(), logger });
+    const { report } = await store.reports.create(newReport());
+    // committed while no notifier listened: the process died before its listener wrote the rows
+    await reports.setStatus(report.id, 'in_progress', 'Crew on the way', 'bob');
+    const expectedAt = Date.now() + 3 * 86_400_000;
+    await reports.setExpectedAt(report.id, expectedAt, 'bob');
+    const env = new EnvReader({ NOTIFY_SMS_URL: gateway.url, NOTIFY_PUBLIC_URL: 'https://city.example', NOTIFY_TICK_MS: '20', NOTIFY_REMINDER_BEFORE_MS: '0' });
+    const config = readNotifyConfig(env);
+    env.assertValid();
+    const start = async () => {
+      const notifier = new Notifier({ config, timeZone: 'America/Chicago', catalogue: defaultCatalogue(), store, reports, logger });
+      await notifier.start();
+      return notifier;
+    };
+    const first = await start();
+    await waitFor('two messages sent', () => gateway.requests.length >= 2);
+    await first.stop();
+    expect(gateway.requests.map((r) => (r.json as { text: string }).text)).toEqual([
+      expect.stringMatching(/In progress\. Crew on the way https:\/\/city\.example\/report\/status\//),
+      expect.stringMatching(/now expected by/),
+    ]);
+    expect(lines.filter((l) => /never queued/.test(l.msg))).toHaveLength(1);
+    // the next start finds them in the outbox: nothing again
+    const second = track(await start(), (n) => n.stop());
+    await new Promise((r) => setTimeout(r, 200));
+    await second.stop();
+    expect(gateway.requests).toHaveLength(2);
+    expect(lines.filter((l) => /never queued/.test(l.msg))).toHaveLength(1);
+  });
+
   it('logs once that a channel is off and subscribes to nothing without channels', async () => {
     const store = track(openOpsStore(tmpDir('notifier-')), (s) => s.close());
     const { logger, lines } = recordingLogger();
