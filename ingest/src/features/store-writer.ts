@@ -91,17 +91,54 @@ export class StoreWriter {
     await this.loop;
   }
 
+  /**
+   * Fills batches from the journal and writes them, two in flight while the store is healthy (the
+   * next batch is read and sent while the store works on the previous one); each is committed in
+   * journal order once written. After an unexpected error supervise() starts again from the
+   * checkpoint: a batch written but not committed is written again, which the store's idempotent
+   * writes absorb.
+   */
   private async run(): Promise<void> {
     const { journal } = this.ctx;
     let cursor = journal.checkpoint;
+    let inFlight: { batch: Batch; written: Promise<void> } | undefined;
+    /** Waits for the batch in flight and commits it; false when stopping cut its write short. */
+    const settle = async (): Promise<boolean> => {
+      const { batch, written } = inFlight!;
+      inFlight = undefined;
+      try {
+        await written;
+      } catch (err) {
+        if (err instanceof Stopped) return false;
+        throw err;
+      }
+      journal.commit(batch.end, batch.records);
+      this.observe(batch);
+      if (this.outage?.firstSuccessMs !== undefined) {
+        this.outage.drainedReadings += batch.readings.length;
+        // caught up: this batch took everything there was
+        if (batch.readings.length < this.ctx.batchMaxReadings && journal.read(journal.checkpoint, 1).length === 0) this.endOutage();
+      }
+      return true;
+    };
     for (;;) {
       const stopping = !this.running;
-      if (stopping && Date.now() >= this.drainDeadlineMs) return;
+      if (stopping && Date.now() >= this.drainDeadlineMs) {
+        // the write in flight ends soon (writeWithRetry gives up at the deadline): not left running
+        if (inFlight) await settle();
+        return;
+      }
       const batch: Batch = { readings: [], records: 0, end: cursor, receipts: [], oldestReceivedAt: Infinity, rejected: 0 };
       this.fill(batch);
       if (batch.records === 0) {
+        if (inFlight) {
+          if (!(await settle())) return;
+          continue;
+        }
         if (stopping) return;
         await journal.waitForAppend(1000, this.wake.signal);
+        // the checkpoint, not an old position: a drained segment is gone, the checkpoint names the next one
+        cursor = journal.checkpoint;
         continue;
       }
       // a partial batch waits for more, at most batchMaxWaitMs after its oldest reading arrived
@@ -111,21 +148,14 @@ export class StoreWriter {
         await journal.waitForAppend(waitMs, this.wake.signal);
         this.fill(batch);
       }
-      try {
-        await this.writeBatch(batch);
-      } catch (err) {
-        if (err instanceof Stopped) return;
-        throw err;
-      }
-      journal.commit(batch.end, batch.records);
-      // the checkpoint, not batch.end: a drained segment is gone, the checkpoint names the next one
-      cursor = journal.checkpoint;
-      this.observe(batch);
-      if (this.outage?.firstSuccessMs !== undefined) {
-        this.outage.drainedReadings += batch.readings.length;
-        // caught up: this batch took everything there was
-        if (batch.readings.length < this.ctx.batchMaxReadings && journal.read(cursor, 1).length === 0) this.endOutage();
-      }
+      const written = this.writeBatch(batch);
+      // settled below or, after an error, dropped with this loop: never an unhandled rejection
+      written.catch(() => undefined);
+      if (inFlight && !(await settle())) return;
+      inFlight = { batch, written };
+      cursor = batch.end;
+      // one at a time while the store is failing or draining an outage: retries stay in order
+      if ((!this.healthy || this.outage) && !(await settle())) return;
     }
   }
 
