@@ -173,8 +173,11 @@ export class MqttSubscriber {
 
   /** Runs `ack` (which makes MQTT.js write a PUBACK) inside the open group, opening one if needed. */
   private inGroup(client: MqttClient, ack: () => void): void {
+    const stream = client.stream as unknown as AckStream;
+    // a group still open on an earlier connection's socket is closed first (cannot happen within one
+    // event-loop turn, but a PUBACK must never leave uncorked ahead of its flush)
+    if (this.group && this.group !== stream) this.closeGroup();
     if (!this.group) {
-      const stream = client.stream as unknown as AckStream;
       stream.cork();
       this.group = stream;
       setImmediate(() => this.closeGroup());
