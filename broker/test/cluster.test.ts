@@ -171,6 +171,12 @@ describe('broker cluster through Redis', () => {
     const { client, received } = await connectCollecting(a.url, { ...service, clientId: 'ingest-multi', clean: false });
     const granted = await within('SUBACK for four filters of a persistent session on A', client.subscribeAsync(filters, { qos: 1 }));
     expect(granted.map((g) => g.qos)).toEqual([1, 1, 1, 1]);
+    // two SUBSCRIBE packets at once with the same first filter: both answered
+    const both = await within(
+      'SUBACKs for two SUBSCRIBE packets sent together',
+      Promise.all([client.subscribeAsync(['city/alerts/a', 'city/alerts/b'], { qos: 1 }), client.subscribeAsync(['city/alerts/a', 'city/alerts/c'], { qos: 1 })]),
+    );
+    expect(both.flat().map((g) => g.qos)).toEqual([1, 1, 1, 1]);
     // every filter is live across the cluster
     const publisher = await connect(b.url, { ...device, clientId: 'air-001' });
     await within('PUBACK on B', publisher.publishAsync('city/sensors/air-001/up', '{"metrics":{"n":1}}', { qos: 1 }));

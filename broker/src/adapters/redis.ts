@@ -121,20 +121,29 @@ interface SubscriptionStore {
  * aedes 1.2 stores a persistent session's SUBSCRIBE once per filter, in parallel, each time with all
  * of the packet's filters (aedes#458). aedes-persistence-redis then waits for its own `$SYS/sub/add`
  * broadcast under a key made of the client and the FIRST filter only (aedes-persistence 11
- * broadcastPersistence.js), so the second call replaces the first one's waiter and that promise never
- * settles: a `clean: false` SUBSCRIBE with two or more filters never gets its SUBACK (ingest subscribes
- * to six). The same call while one is in flight therefore shares its promise: one store, one broadcast.
+ * broadcastPersistence.js), so a second call with the same first filter replaces the first one's
+ * waiter and that promise never settles: a `clean: false` SUBSCRIBE with two or more filters never got
+ * its SUBACK (ingest subscribes to six). So the same call while one is in flight shares its promise,
+ * and a client's other calls (two SUBSCRIBE packets at once) wait for the one before.
  */
 export function shareConcurrentAddSubscriptions(store: SubscriptionStore): void {
   const add = store.addSubscriptions.bind(store);
   const inFlight = new Map<string, Promise<unknown>>();
+  const lastByClient = new Map<string, Promise<unknown>>();
+  const ignore = () => undefined;
   store.addSubscriptions = (client, subs) => {
     const key = `${client.id}\u0000${JSON.stringify(subs)}`;
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = add(client, subs).finally(() => inFlight.delete(key));
-      inFlight.set(key, pending);
-    }
-    return pending;
+    const shared = inFlight.get(key);
+    if (shared) return shared;
+    const before = lastByClient.get(client.id);
+    const stored: Promise<unknown> = (before ? before.then(ignore, ignore) : Promise.resolve())
+      .then(() => add(client, subs))
+      .finally(() => {
+        inFlight.delete(key);
+        if (lastByClient.get(client.id) === stored) lastByClient.delete(client.id);
+      });
+    inFlight.set(key, stored);
+    lastByClient.set(client.id, stored);
+    return stored;
   };
 }
