@@ -115,35 +115,42 @@ export async function createRedisCluster(ctx: RedisClusterContext): Promise<Redi
 
 interface SubscriptionStore {
   addSubscriptions(client: { id: string }, subs: object[]): Promise<unknown>;
+  removeSubscriptions(client: { id: string }, topics: string[]): Promise<unknown>;
 }
 
 /**
  * aedes 1.2 stores a persistent session's SUBSCRIBE once per filter, in parallel, each time with all
  * of the packet's filters (aedes#458). aedes-persistence-redis then waits for its own `$SYS/sub/add`
- * broadcast under a key made of the client and the FIRST filter only (aedes-persistence 11
+ * (or `/rm`) broadcast under a key made of the client and the FIRST filter only (aedes-persistence 11
  * broadcastPersistence.js), so a second call with the same first filter replaces the first one's
  * waiter and that promise never settles: a `clean: false` SUBSCRIBE with two or more filters never got
- * its SUBACK (ingest subscribes to six). So the same call while one is in flight shares its promise,
- * and a client's other calls (two SUBSCRIBE packets at once) wait for the one before.
+ * its SUBACK (ingest subscribes to six). So the same SUBSCRIBE store while one is in flight shares its
+ * promise, and a client's other stores and removals (packets sent together) run one after another, in
+ * the order they came.
  */
 export function shareConcurrentAddSubscriptions(store: SubscriptionStore): void {
   const add = store.addSubscriptions.bind(store);
+  const remove = store.removeSubscriptions.bind(store);
   const inFlight = new Map<string, Promise<unknown>>();
   const lastByClient = new Map<string, Promise<unknown>>();
   const ignore = () => undefined;
+  /** `work` after the client's previous store or removal has settled */
+  const inTurn = (clientId: string, work: () => Promise<unknown>, done: () => void = ignore): Promise<unknown> => {
+    const before = lastByClient.get(clientId);
+    const turn: Promise<unknown> = (before ? before.then(ignore, ignore) : Promise.resolve()).then(work).finally(() => {
+      done();
+      if (lastByClient.get(clientId) === turn) lastByClient.delete(clientId);
+    });
+    lastByClient.set(clientId, turn);
+    return turn;
+  };
   store.addSubscriptions = (client, subs) => {
     const key = `${client.id}\u0000${JSON.stringify(subs)}`;
     const shared = inFlight.get(key);
     if (shared) return shared;
-    const before = lastByClient.get(client.id);
-    const stored: Promise<unknown> = (before ? before.then(ignore, ignore) : Promise.resolve())
-      .then(() => add(client, subs))
-      .finally(() => {
-        inFlight.delete(key);
-        if (lastByClient.get(client.id) === stored) lastByClient.delete(client.id);
-      });
+    const stored = inTurn(client.id, () => add(client, subs), () => inFlight.delete(key));
     inFlight.set(key, stored);
-    lastByClient.set(client.id, stored);
     return stored;
   };
+  store.removeSubscriptions = (client, topics) => inTurn(client.id, () => remove(client, topics));
 }
