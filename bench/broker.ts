@@ -636,15 +636,4 @@ async function main() {
   if (rows.some((r) => [r.q0, r.q1, r.lat0, r.lat1].some((x) => x && x.received < x.messages))) throw new Error('messages lost: see the LOST marks above');
 }
 
-main().then(
-  async () => {
-    await cleanup();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    progress('');
-    console.error(err);
-    await cleanup();
-    process.exit(1);
-  },
-);
+bench.main(main);

@@ -544,15 +544,4 @@ async function main() {
   if (rows.some((r) => r.stored !== r.readings)) throw new Error('stored count differs from readings written');
 }
 
-main().then(
-  async () => {
-    await cleanup();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    progress('');
-    console.error(err);
-    await cleanup();
-    process.exit(1);
-  },
-);
+bench.main(main);

@@ -785,15 +785,4 @@ async function main() {
   }
 }
 
-main().then(
-  async () => {
-    await cleanup();
-    process.exit(0);
-  },
-  async (err: unknown) => {
-    progress('');
-    console.error(err);
-    await cleanup();
-    process.exit(1);
-  },
-);
+bench.main(main);

@@ -156,6 +156,22 @@ export class BenchCleanup {
     return this.running;
   }
 
+  /** Runs a bench's main: clean-up, then exit 0; on an error, the error, clean-up, then exit 1. */
+  main(main: () => Promise<void>): void {
+    main().then(
+      async () => {
+        await this.run();
+        process.exit(0);
+      },
+      async (err: unknown) => {
+        progress('');
+        console.error(err);
+        await this.run();
+        process.exit(1);
+      },
+    );
+  }
+
   private killChildren(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
