@@ -1,5 +1,7 @@
-// Small helpers for the ops tests: a logger that keeps what it was told.
+// Small helpers for the ops tests: a logger that keeps what it was told, a workflow refusal, an audit trail.
+import { expect } from 'vitest';
 import type { Logger } from '@city/shared';
+import { WorkflowError, type OpsStore } from '../../src/ops/index.ts';
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -20,3 +22,17 @@ export function recordingLogger(ns = 'test'): { logger: Logger; lines: LogLine[]
   });
   return { logger: make(ns), lines };
 }
+
+/** The WorkflowError `promise` rejects with (fails the test if it resolves or rejects otherwise). */
+export async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowError);
+  return err as WorkflowError;
+}
+
+/** One entity's audit trail, oldest first: who did what, before and after. */
+export const auditTrail = async (store: OpsStore, entityType: string, id: string) =>
+  (await store.audit.list({ entityType, entityId: id, order: 'asc' })).map((e) => ({ action: e.action, actor: e.actor, before: e.before, after: e.after }));

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Incident } from '@city/shared';
 import { track } from '../../../../test/support/teardown.ts';
 import { tmpDir } from '../../../../test/support/tmp.ts';
-import { IncidentService, WorkflowError, openOpsStore, type IncidentChange, type OpenIncidentInput } from '../../src/ops/index.ts';
-import { recordingLogger } from './helpers.ts';
+import { IncidentService, openOpsStore, type IncidentChange, type OpenIncidentInput, type OpsStore } from '../../src/ops/index.ts';
+import { auditTrail, recordingLogger, rejection } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 const MIN = 60_000;
@@ -39,17 +39,7 @@ async function setup() {
   return { store, service, clock, events, lines };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
-
-const trail = async (store: Awaited<ReturnType<typeof setup>>['store'], id: string) =>
-  (await store.audit.list({ entityType: 'incident', entityId: id, order: 'asc' })).map((e) => ({ action: e.action, actor: e.actor, before: e.before, after: e.after }));
+const trail = (store: OpsStore, id: string) => auditTrail(store, 'incident', id);
 
 describe('IncidentService.open', () => {
   it('opens with the SLA due time, audits the whole incident and emits opened', async () => {

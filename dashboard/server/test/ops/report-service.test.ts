@@ -6,10 +6,10 @@ import type { Incident, ReportStatus } from '@city/shared';
 import { track } from '../../../../test/support/teardown.ts';
 import { tmpDir } from '../../../../test/support/tmp.ts';
 import { defaultCatalogue, type NewServiceRequest } from '../../src/open311/index.ts';
-import { IncidentService, ReportService, WorkflowError, openOpsStore, type ReportChange } from '../../src/ops/index.ts';
+import { IncidentService, ReportService, openOpsStore, type OpsStore, type ReportChange } from '../../src/ops/index.ts';
 import { GPS_LATITUDE_BYTES, jpegWithMetadata, plainJpeg, plainPng } from '../support/images.ts';
 import { newIncident } from './contract.ts';
-import { recordingLogger } from './helpers.ts';
+import { auditTrail, recordingLogger, rejection } from './helpers.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
 const HOUR = 3_600_000;
@@ -39,17 +39,7 @@ async function setup() {
   return { store, service, incidents, clock, events, incidentEvents, lines };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<WorkflowError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowError);
-  return err as WorkflowError;
-}
-
-const trail = async (store: Awaited<ReturnType<typeof setup>>['store'], id: string) =>
-  (await store.audit.list({ entityType: 'report', entityId: id, order: 'asc' })).map((e) => ({ action: e.action, actor: e.actor, before: e.before, after: e.after }));
+const trail = (store: OpsStore, id: string) => auditTrail(store, 'report', id);
 
 describe('ReportService.create', () => {
   it('stores the report with the service level as expected time, audits it without contact values, emits created', async () => {
