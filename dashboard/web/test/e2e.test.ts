@@ -376,3 +376,61 @@ it('a citizen reports a problem from a phone, follows it on its status page, and
   expect(dialogs).toEqual([]);
   expect(pageErrors).toEqual([]);
 }, 90_000);
+
+it("places the form's pin from the phone's location, refuses one outside the city, and follows a dragged pin", async () => {
+  const { base } = await startSystem(tmpDir(), { DEMO_FLEET: 'false', DEMO_REPORTS_PER_MIN: '0' });
+  const browser = await launchBrowser();
+  const pageErrors: string[] = [];
+  /** the form on a phone that is at `geolocation` (and lets the page know it, unless `refuse`) */
+  const formOnPhone = async (geolocation: { latitude: number; longitude: number; accuracy: number }, refuse = false) => {
+    const phone = track(
+      await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, geolocation, permissions: refuse ? [] : ['geolocation'] }),
+      (c) => c.close(),
+    );
+    const page = await phone.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${base}/report`);
+    await page.waitForFunction(() => window.__map !== undefined);
+    await mapIdle(page);
+    return { page, status: page.getByTestId('location-status') };
+  };
+
+  // a phone in the Loop
+  const inLoop = { latitude: 41.8819, longitude: -87.6278, accuracy: 12 };
+  const { page, status } = await formOnPhone(inLoop);
+  await page.getByTestId('use-location').click();
+  await expect.poll(() => status.textContent()).toBe('Pin placed at your location (accurate to about 12 m): drag it if needed.');
+  expect(Number(await page.getByTestId('lat').inputValue())).toBeCloseTo(inLoop.latitude, 4);
+  expect(Number(await page.getByTestId('long').inputValue())).toBeCloseTo(inLoop.longitude, 4);
+  const pin = page.getByTestId('map-pin');
+  await pin.waitFor();
+
+  // dragged 80 px east and 40 px south: the coordinates follow the pin
+  await mapIdle(page);
+  const box = (await pin.boundingBox())!;
+  const from = { x: box.x + box.width / 2, y: box.y + box.height - 4 };
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  for (let step = 1; step <= 8; step++) await page.mouse.move(from.x + step * 10, from.y + step * 5);
+  await page.mouse.up();
+  await expect.poll(async () => Number(await page.getByTestId('long').inputValue())).toBeGreaterThan(inLoop.longitude + 0.0001);
+  expect(Number(await page.getByTestId('lat').inputValue())).toBeLessThan(inLoop.latitude - 0.00005);
+  const dragged = { lat: Number(await page.getByTestId('lat').inputValue()), lon: Number(await page.getByTestId('long').inputValue()) };
+  // the pin is drawn where the fields say: the map projects the new coordinates under it
+  const drawnAt = await page.evaluate((p) => window.__map!.project([p.lon, p.lat]), dragged);
+  const canvas = (await page.getByTestId('pin-map').locator('canvas').boundingBox())!;
+  const after = (await pin.boundingBox())!;
+  expect(Math.abs(canvas.x + drawnAt.x - (after.x + after.width / 2))).toBeLessThan(3);
+
+  // a phone in Milwaukee: not placed, and told why
+  const away = await formOnPhone({ latitude: 43.0389, longitude: -87.9065, accuracy: 20 });
+  await away.page.getByTestId('use-location').click();
+  await expect.poll(() => away.status.textContent()).toMatch(/^You seem to be outside the area the city looks after/);
+  expect(await away.page.getByTestId('lat').inputValue()).toBe('');
+
+  // location refused: told to tap the map instead
+  const refused = await formOnPhone(inLoop, true);
+  await refused.page.getByTestId('use-location').click();
+  await expect.poll(() => refused.status.textContent()).toBe('Location permission was refused: tap the map where the problem is instead.');
+  expect(pageErrors).toEqual([]);
+}, 90_000);
