@@ -70,6 +70,8 @@ export interface MapConfig {
   bounds: [number, number, number, number];
   minZoom: number;
   maxZoom: number;
+  /** CITY_TIMEZONE (IANA): the clock times in rule explanations are the city's */
+  timeZone: string;
 }
 
 /** Every /api error: 4xx/5xx with this body. */

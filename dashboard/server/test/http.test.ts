@@ -74,7 +74,7 @@ describe('map data', () => {
     expect(districts.features[0]!.geometry.coordinates[0]).toHaveLength(5);
 
     const config = (await getJson(`${stack.base}/api/config`)).body as MapConfig;
-    expect(config).toMatchObject({ mapStyleUrl: '/map/style.json', center: DEMO_CITY.center, bounds: DEMO_CITY.bounds });
+    expect(config).toMatchObject({ mapStyleUrl: '/map/style.json', center: DEMO_CITY.center, bounds: DEMO_CITY.bounds, timeZone: 'America/Chicago' });
     expect(config.minZoom).toBeLessThan(config.maxZoom);
 
     const tile = await fetch(`${stack.base}/tiles/13/2099/3044.mvt`);

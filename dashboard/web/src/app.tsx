@@ -149,6 +149,7 @@ export function App() {
             incidentId={selectedIncidentId}
             live={operator.live.incidents.get(selectedIncidentId)}
             user={operator.session.user}
+            cityTimeZone={config?.timeZone}
             districtName={(() => {
               const d = operator.live.incidents.get(selectedIncidentId)?.district;
               return d ? names.get(d) : undefined;

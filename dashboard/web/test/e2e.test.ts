@@ -206,7 +206,8 @@ it('an operator logs in, sees an incident appear live on the queue and the map, 
   const device = track(await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'aq-e2e-2', password: secret, reconnectPeriod: 0 }), (c) => c.endAsync(true));
 
   const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  // an operator away from the city: the browser's zone is not the city's
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 }, timezoneId: 'Europe/Lisbon' });
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(base);
@@ -241,6 +242,7 @@ it('an operator logs in, sees an incident appear live on the queue and the map, 
   const detail = page.getByTestId('incident-detail');
   await detail.waitFor();
   expect(await page.getByTestId('incident-explanation').textContent()).toMatch(/50/);
+  expect(await page.getByTestId('explanation-zone').textContent()).toContain('America/Chicago time');
   await detail.getByRole('button', { name: 'Acknowledge' }).click();
   await expect.poll(() => page.getByTestId('incident-status').textContent()).toBe('Acknowledged');
   await detail.getByPlaceholder(/comment/i).fill('Crew sent to check the sensor');

@@ -125,6 +125,7 @@ export function apiRouter(ctx: ApiContext): Router {
       bounds: DEMO_CITY.bounds,
       minZoom: MAP_ZOOM.min,
       maxZoom: MAP_ZOOM.max,
+      timeZone: ctx.config.incidents.timeZone,
     };
     res.json(body);
   });

@@ -13,6 +13,8 @@ export interface IncidentDetailProps {
   live?: Incident;
   user: Operator;
   districtName?: string;
+  /** the city's zone (/api/config): the explanation's clock times are in it */
+  cityTimeZone?: string;
   onChanged: (incident: Incident) => void;
   onShowDevice: (deviceId: string) => void;
   onClose: () => void;
@@ -20,7 +22,10 @@ export interface IncidentDetailProps {
 
 const timeOf = (ms: number) => new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
-export function IncidentDetailPanel({ incidentId, live, user, districtName, onChanged, onShowDevice, onClose }: IncidentDetailProps) {
+/** The browser's own zone; the panel's other times are shown in it. */
+const browserTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function IncidentDetailPanel({ incidentId, live, user, districtName, cityTimeZone, onChanged, onShowDevice, onClose }: IncidentDetailProps) {
   const now = useNow(5000);
   const [detail, setDetail] = useState<IncidentDetail>();
   const [error, setError] = useState<string>();
@@ -143,6 +148,11 @@ export function IncidentDetailPanel({ incidentId, live, user, districtName, onCh
       <p className="explanation" data-testid="incident-explanation">
         {incident.explanation}
       </p>
+      {cityTimeZone && cityTimeZone !== browserTimeZone() && (
+        <p className="hint" data-testid="explanation-zone">
+          Clock times in this explanation are {cityTimeZone} time; the other times here are this computer&apos;s ({browserTimeZone()}).
+        </p>
+      )}
       {ev.metric && (
         <ul className="values">
           <li>
