@@ -138,6 +138,9 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
     },
     async stop() {
       if (!server) return;
+      // no new connections from here on: a browser reconnecting while the rest stops would open a
+      // WebSocket that keeps the server from closing
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
       detachOps?.();
       detachReportsLive?.();
       await notifier.stop();
@@ -146,7 +149,7 @@ export function createDashboard(ctx: DashboardContext): Dashboard {
       await reportSync.stop();
       await live.stop();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      await closed;
       server = undefined;
       if (!ctx.ops) await ops.close();
     },

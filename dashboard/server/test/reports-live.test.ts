@@ -65,6 +65,23 @@ describe('reports on /ops', () => {
     ]);
   });
 
+  it('lets the dashboard stop while an operator holds /ops on a connection of its own and keeps reconnecting', async () => {
+    const stack = await startStack({ RULES_ENGINE: 'false', ADMIN_USER: ADMIN.username, ADMIN_PASSWORD: ADMIN.password });
+    const admin = await login(stack.base, ADMIN.username, ADMIN.password);
+    // as a browser may hold it: /ops alone on its engine connection, reconnecting as socket.io-client does
+    const ops = track(
+      io(`${stack.base}/ops`, { transports: ['websocket'], forceNew: true, reconnectionDelay: 50, reconnectionDelayMax: 100, extraHeaders: { cookie: admin.cookie } }),
+      (s) => s.close(),
+    );
+    await new Promise((resolve) => ops.once('reports', resolve));
+    const gone = new Promise<string>((resolve) => ops.once('disconnect', resolve));
+    const t0 = Date.now();
+    const stopped = await Promise.race([stack.dashboard.stop().then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still stopping after 10 s'), 10_000))]);
+    expect(stopped).toBe('stopped');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(['io server disconnect', 'transport close']).toContain(await gone);
+  });
+
   it('refuses a socket without a session', async () => {
     const stack = await startStack({ RULES_ENGINE: 'false' });
     const ops = track(io(`${stack.base}/ops`, { transports: ['websocket'], reconnection: false }) as Socket<ReportEventsToClient>, (s) => s.close());

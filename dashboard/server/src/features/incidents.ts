@@ -336,11 +336,18 @@ export function attachOpsNamespace(io: SocketServer, ctx: IncidentsContext): () 
       (err: unknown) => ctx.logger.error('ops snapshot failed', { err }),
     );
   });
-  return ctx.incidents.onChange((incident, change) => {
+  const unsubscribe = ctx.incidents.onChange((incident, change) => {
     (ops as unknown as { emit: <E extends keyof IncidentEventsToClient>(e: E, ...a: Parameters<IncidentEventsToClient[E]>) => boolean }).emit('incident', {
       incident,
       change,
       serverTime: Date.now(),
     });
   });
+  return () => {
+    unsubscribe();
+    // this server's operators only (`local`: with the Redis adapter the others' stay). A browser may hold
+    // /ops on an engine connection of its own, which the live map's disconnect does not reach, and an
+    // open WebSocket keeps the HTTP server from closing: the dashboard would never finish stopping.
+    ops.local.disconnectSockets(true);
+  };
 }
