@@ -22,7 +22,7 @@ import { GPS_LATITUDE_BYTES, jpegWithMetadata } from '../../server/test/support/
 
 /** a CLI run, bounded: a hung child fails the step, not the whole test's timeout */
 const runUnbounded = promisify(execFile);
-const run = (file: string, args: string[], options: Parameters<typeof runUnbounded>[2]) => runUnbounded(file, args, { timeout: 30_000, ...options });
+const run = (file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv }) => runUnbounded(file, args, { timeout: 30_000, encoding: 'utf8', ...options });
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** the tracked screenshot in the docs is rewritten only on request; every other run leaves it alone */
