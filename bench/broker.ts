@@ -12,12 +12,11 @@
 // test: exits 0 whether or not the targets are met, 1 only when something broke.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../test/support/influxd.ts';
 import { PINGREQ, PublishTemplate, RawClient } from './broker-mqtt.ts';
-import { BenchCleanup, machineBusy, processCpuSeconds, processCpuTimes, processMemoryKiB, progress, sleep, watchOtherCpu } from './support.ts';
+import { BenchCleanup, machineBusy, startRedisServer, processCpuSeconds, processCpuTimes, processMemoryKiB, progress, sleep, watchOtherCpu } from './support.ts';
 
 const args = process.argv.slice(2);
 function option(name: string, fallback: number): number {
@@ -204,27 +203,8 @@ async function mosquitto(binary: string, cpu: string | undefined): Promise<Broke
   return { name: 'mosquitto', ports: [port], pids: [child.pid!], helperPids: [], stop: () => stopProcess(child) };
 }
 
-async function startRedis(binary: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawnProcess('redis-server', [binary, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp('bench-redis-')], { quiet: true });
-  await until('redis-server', () => redisAnswers(port), 30_000);
-  return { url: `redis://127.0.0.1:${port}/0`, child };
-}
-/** Redis answers PING with +PONG. */
-function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ host: '127.0.0.1', port });
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (d) => {
-      socket.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function oursCluster(redisBinary: string): Promise<BrokerUnderTest> {
-  const redis = await startRedis(redisBinary);
+  const redis = await startRedisServer(bench, redisBinary);
   const a = await startOurs(undefined, { REDIS_URL: redis.url, BROKER_NAME: 'bench-a' });
   const b = await startOurs(undefined, { REDIS_URL: redis.url, BROKER_NAME: 'bench-b' });
   return {
@@ -234,7 +214,7 @@ async function oursCluster(redisBinary: string): Promise<BrokerUnderTest> {
     helperPids: [redis.child.pid!],
     async stop() {
       await Promise.all([stopProcess(a.child), stopProcess(b.child)]);
-      await stopProcess(redis.child);
+      await redis.stop();
     },
   };
 }

@@ -47,7 +47,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from '@city/shared/li
 import { DeviceRegistry, EnvReader, setLogLevel } from '@city/shared';
 import { readDashboardConfig } from '@city/dashboard-server/config';
 import { freePort } from '../test/support/influxd.ts';
-import { BenchCleanup, machineBusy, progress, sleep, watchOtherCpu } from './support.ts';
+import { BenchCleanup, machineBusy, progress, sleep, watchOtherCpu, startRedisServer } from './support.ts';
 
 declare global {
   interface Window {
@@ -201,15 +201,6 @@ function spawnService(name: string, command: string, argv: string[], env: Record
       await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
     },
   };
-}
-
-/** redis-server on a free port, its own temp dir, nothing saved (test/support/redis.ts needs vitest's teardown). */
-async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const dir = bench.tmp('bench-map-redis-');
-  const service = spawnService('redis-server', '/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {});
-  await until('redis-server', async () => (/Ready to accept connections/.test(service.output()) ? true : undefined), 20_000);
-  return { url: `redis://127.0.0.1:${port}/0`, stop: service.stop };
 }
 
 /**
@@ -643,7 +634,7 @@ async function latencyPart(browser: Browser, intervalMs: number, deployment: Dep
     registry.registerSeen(deviceId(i), 'air_quality', { lat, lon });
   }
   registry.close();
-  const redis = withRedis(deployment) ? await startRedis() : undefined;
+  const redis = withRedis(deployment) ? await startRedisServer(bench) : undefined;
   const redisEnv: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
   const what = `${DEPLOYMENT_LABEL[deployment]}, DASHBOARD_PUSH_INTERVAL_MS=${intervalMs}, ${DEVICES} devices`;
   progress(`part 2: starting the system (DEMO_FLEET=false, ${what})`, true);

@@ -1,9 +1,11 @@
 // What every benchmark script needs: a progress line, a check that the machine is quiet, a process's
 // CPU and memory, and a clean-up that leaves nothing behind.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../test/support/influxd.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -175,4 +177,40 @@ export class BenchCleanup {
   private killChildren(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
+}
+
+/** A bench's own redis-server on a free port and a temp folder, nothing saved; ready once it answers PING. */
+export async function startRedisServer(bench: BenchCleanup, binary = 'redis-server'): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  if (bench.stopping) throw new Error('stopping: no new child');
+  const port = await freePort();
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', bench.tmp('bench-redis-')], { stdio: 'ignore' });
+  bench.children.push(child);
+  const deadline = Date.now() + 30_000;
+  while (!(await redisAnswers(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+    await sleep(50);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}/0`,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
+
+/** Redis answers PING with +PONG. */
+function redisAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port });
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (d) => {
+      socket.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -4,28 +4,14 @@
 //   cross      publisher on broker A, subscriber on broker B, both with REDIS_URL
 // Each broker is its own process (broker/src/index.ts); Redis is Debian's redis-server.
 //   npx tsx broker/bench/cluster.ts [messages=20000] [window=100]
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
+import { BenchCleanup, startRedisServer } from '../../bench/support.ts';
+import { freePort } from '../../test/support/influxd.ts';
 
 const MESSAGES = Number(process.argv[2] ?? 20_000);
 const WINDOW = Number(process.argv[3] ?? 100);
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const bench = new BenchCleanup();
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -35,25 +21,15 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
   }
 }
 
-async function startRedis(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-  dirs.push(dir);
-  const port = await freePort();
-  children.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }));
-  await new Promise((r) => setTimeout(r, 300));
-  return `redis://127.0.0.1:${port}/0`;
-}
-
 async function startBroker(env: Record<string, string>): Promise<string> {
   const mqttPort = await freePort();
   const httpPort = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-broker-'));
-  dirs.push(dataDir);
+  const dataDir = bench.tmp('bench-broker-');
   const child = spawn(process.execPath, ['--import', 'tsx', 'broker/src/index.ts'], {
     env: { ...process.env, DATA_DIR: dataDir, MQTT_HOST: '127.0.0.1', MQTT_PORT: String(mqttPort), MQTT_WS_ENABLED: 'false', BROKER_HTTP_PORT: String(httpPort), MQTT_ALLOW_ANONYMOUS: 'true', LOG_LEVEL: 'error', ...env },
     stdio: 'inherit',
   });
-  children.push(child);
+  bench.children.push(child);
   await until('the broker', async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`).catch(() => undefined))?.ok === true);
   return `mqtt://127.0.0.1:${mqttPort}`;
 }
@@ -106,17 +82,13 @@ async function run(name: string, pubUrl: string, subUrl: string): Promise<void> 
   await Promise.all([pub.endAsync(), sub.endAsync()]);
 }
 
-try {
+bench.main(async () => {
   console.log(`QoS 1, ${MESSAGES} messages, ${WINDOW} in flight, one publisher and one subscriber`);
   const single = await startBroker({});
   await run('single', single, single);
-  const redisUrl = await startRedis();
-  const a = await startBroker({ REDIS_URL: redisUrl, BROKER_NAME: 'a' });
-  const b = await startBroker({ REDIS_URL: redisUrl, BROKER_NAME: 'b' });
+  const redis = await startRedisServer(bench);
+  const a = await startBroker({ REDIS_URL: redis.url, BROKER_NAME: 'a' });
+  const b = await startBroker({ REDIS_URL: redis.url, BROKER_NAME: 'b' });
   await run('same', a, a);
   await run('cross', a, b);
-} finally {
-  for (const c of children.reverse()) c.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-}
+});
