@@ -4,6 +4,7 @@
 // is told at most every `notifyIntervalMs`: a busy city sends many deltas, header and panels need a few
 // updates a second.
 import { io, type Socket } from 'socket.io-client';
+import { reconnectAfterServerDisconnect } from './reconnect.ts';
 import type { ClientToServerEvents, DeviceSnapshot, ServerToClientEvents } from '@city/shared/live-events';
 import { applyDeltas, applySnapshot, type DeviceTable } from '../core/device-store.ts';
 
@@ -89,9 +90,7 @@ export function createLiveStore(options: LiveStoreOptions = {}): LiveStore {
       socket.on('connect', () => setConnection('connected'));
       socket.on('disconnect', (reason) => {
         setConnection('reconnecting');
-        // a server shutting down (a restart, a deployment) disconnects its clients, and socket.io-client
-        // does not retry after that by itself: a wall screen must come back on its own
-        if (reason === 'io server disconnect') socket?.connect();
+        if (socket) reconnectAfterServerDisconnect(socket, reason);
       });
       socket.io.on('reconnect_attempt', () => setConnection('reconnecting'));
       socket.on('connect_error', () => setConnection(state.connection === 'connecting' ? 'connecting' : 'reconnecting'));

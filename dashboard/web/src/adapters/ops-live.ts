@@ -2,6 +2,7 @@
 // session cookie; the server refuses it without one). Incidents and citizen reports each arrive as a
 // snapshot, then one change at a time; listeners hear of it at most every `notifyIntervalMs`.
 import { io, type Socket } from 'socket.io-client';
+import { reconnectAfterServerDisconnect } from './reconnect.ts';
 import type { Incident, IncidentEventsToClient } from '@city/shared/incidents';
 import type { LiveReport, ReportEventsToClient } from '@city/shared/reports';
 import { applyIncidentChange, applyIncidentSnapshot, pruneClosed, type IncidentTable } from '../core/incident-store.ts';
@@ -55,10 +56,7 @@ export function createOpsLive(notifyIntervalMs = 200): OpsLive {
       socket.on('disconnect', (reason) => {
         state = { ...state, connected: false };
         scheduleNotify();
-        // a dashboard server stopping (a restart, a rolling deployment behind the load balancer)
-        // disconnects its clients, and socket.io-client does not retry after that by itself. A refused
-        // session then ends in connect_error, which it does not retry either: no loop.
-        if (reason === 'io server disconnect') socket?.connect();
+        if (socket) reconnectAfterServerDisconnect(socket, reason);
       });
       socket.on('incidents', (payload) => {
         if (!payload || !Array.isArray(payload.incidents)) return;
