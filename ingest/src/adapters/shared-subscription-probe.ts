@@ -14,6 +14,7 @@
 import mqtt, { type IClientOptions } from 'mqtt';
 import type { Logger } from '@city/shared';
 import { backoffDelayMs } from '../core/backoff.ts';
+import { sleep } from '../core/sleep.ts';
 
 export interface SharedSubscriptionProbeOptions {
   url: string;
@@ -97,18 +98,5 @@ function ask(options: SharedSubscriptionProbeOptions): Promise<Answer> {
       } else done({ kind: 'retry', error: err.message });
     });
     client.once('close', () => done({ kind: 'retry', error: 'connection closed before CONNACK' }));
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
   });
 }

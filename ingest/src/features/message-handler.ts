@@ -13,6 +13,7 @@ import { JournalFullError, type Journal } from '../adapters/journal.ts';
 import type { DeadLetterLog } from '../adapters/dead-letter-log.ts';
 import type { IncomingMessage } from '../adapters/mqtt-subscriber.ts';
 import type { SnapshotStore } from '../adapters/snapshot-store.ts';
+import { sleep } from '../core/sleep.ts';
 
 export interface MessageHandlerContext {
   registry: DeviceRegistry;
@@ -202,16 +203,4 @@ export class MessageHandler {
       });
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

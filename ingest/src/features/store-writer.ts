@@ -8,6 +8,7 @@ import { backoffDelayMs } from '../core/backoff.ts';
 import { decodeAccepted } from '../core/accepted-record.ts';
 import type { IngestMetrics } from '../core/ingest-metrics.ts';
 import type { Journal, JournalPosition } from '../adapters/journal.ts';
+import { sleep } from '../core/sleep.ts';
 
 export interface StoreWriterContext {
   journal: Journal;
@@ -262,17 +263,4 @@ export class StoreWriter {
     });
     this.outage = undefined;
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
